@@ -1,0 +1,41 @@
+"""Paths and resource limits. Every limit can be set by an environment variable so the
+nightly job and tests can tighten them without code changes."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+RULES_DIR = Path(os.environ.get("CM_RULES_DIR", PROJECT_ROOT / "rules"))
+DATA_DIR = Path(os.environ.get("CM_DATA_DIR", PROJECT_ROOT / "data"))
+DEFAULT_INBOX = DATA_DIR / "raw" / "inbox"
+DEFAULT_WAREHOUSE = DATA_DIR / "warehouse" / "warehouse.duckdb"
+SUPPORTED_SUFFIXES = (".pdf", ".docx", ".txt")
+
+
+def _env_float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    return float(raw) if raw else default
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Bounds that keep one hostile file from exhausting memory or time."""
+
+    max_file_mb: float = 50.0
+    max_pages: int = 500
+    ocr_seconds_per_page: float = 60.0
+    max_decompressed_mb: float = 200.0
+    max_zip_ratio: float = 200.0
+
+    @classmethod
+    def from_env(cls) -> Limits:
+        return cls(
+            max_file_mb=_env_float("CM_MAX_FILE_MB", cls.max_file_mb),
+            max_pages=int(_env_float("CM_MAX_PAGES", cls.max_pages)),
+            ocr_seconds_per_page=_env_float("CM_OCR_SECONDS_PER_PAGE", cls.ocr_seconds_per_page),
+            max_decompressed_mb=_env_float("CM_MAX_DECOMPRESSED_MB", cls.max_decompressed_mb),
+            max_zip_ratio=_env_float("CM_MAX_ZIP_RATIO", cls.max_zip_ratio),
+        )
