@@ -1,0 +1,303 @@
+"""Turn extracted text into the normalized text every later stage reads.
+
+What extraction leaves behind in these reports, and what we do about it:
+- decomposed or oddly ordered diacritics -> Unicode NFC;
+- the old tone placement ("hoà", "thuỷ", "uỷ", "khoẻ") -> the modern one ("hòa", "thủy", "ủy",
+  "khỏe"), so the same word always has the same spelling for the cue-phrase rules;
+- every visual line break -> a paragraph-level line: a line that does not end a sentence continues
+  on the next one, unless the next one starts a list item, a numbered heading or a table row;
+- the blank line PDF/Word copy-paste puts after every line is dropped;
+- bare page-number lines and running headers/footers are dropped.
+
+Numbers are never split or glued: lines are joined with a single space (or with nothing only when
+the line ends in a hyphen glued to a word, as in "02-" + "KH/BCĐTW").
+
+The joining decision only depends on the text accumulated so far for the current output line and on
+the next input line, so running the normalizer on its own output changes nothing (idempotence).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass
+
+from pipeline.document import Document, PageSpan, RawDocument
+
+# --- character level --------------------------------------------------------------------------
+
+_TONE_MARKS = {"\u0300", "\u0301", "\u0303", "\u0309", "\u0323"}  # grave, acute, tilde, hook, dot
+# Word's symbol-font bullets arrive as private-use code points.
+_PUA_BULLETS = {"\uf0b7", "\uf0a7", "\uf076", "\uf0d8", "\uf0fc", "\uf0a8", "\uf06c", "\uf06e"}
+_DROP_CHARS = {"\u00ad", "\u200b", "\u200c", "\u200d", "\u2060", "\ufeff"}
+_LINE_BREAKS = {
+    "\r\n": "\n", "\r": "\n", "\f": "\n", "\v": "\n", "\u2028": "\n", "\u2029": "\n", "\x85": "\n",
+}
+
+
+def _clean_chars(text: str) -> str:
+    for old, new in _LINE_BREAKS.items():
+        text = text.replace(old, new)
+    out: list[str] = []
+    for ch in text:
+        if ch == "\n":
+            out.append(ch)
+        elif ch in _DROP_CHARS:
+            continue
+        elif ch in _PUA_BULLETS:
+            out.append("•")
+        elif ch == "\t":
+            out.append(" ")
+        else:
+            cat = unicodedata.category(ch)
+            if cat == "Zs":
+                out.append(" ")
+            elif cat in ("Cc", "Cs", "Co", "Cn"):
+                continue  # controls, lone surrogates, unmapped private use: extraction noise
+            else:
+                out.append(ch)
+    return "".join(out)
+
+
+def _compose(text: str) -> str:
+    """NFC, after putting shape marks (circumflex, breve, horn) before the tone mark.
+
+    Legacy decomposed input sometimes writes the tone first ("e" + acute + circumflex); NFC alone
+    would then leave "é" + a stray circumflex instead of "ế".
+    """
+    decomposed = unicodedata.normalize("NFD", text)
+    if not any(unicodedata.combining(c) for c in decomposed):
+        return unicodedata.normalize("NFC", decomposed)
+    out: list[str] = []
+    marks: list[str] = []
+    for ch in decomposed:
+        if unicodedata.combining(ch):
+            marks.append(ch)
+            continue
+        if marks:
+            out.extend(sorted(marks, key=lambda m: m in _TONE_MARKS))
+            marks = []
+        out.append(ch)
+    if marks:
+        out.extend(sorted(marks, key=lambda m: m in _TONE_MARKS))
+    return unicodedata.normalize("NFC", "".join(out))
+
+
+_WORD = re.compile(r"[^\W\d_]+")
+# A word ending in o+a, o+e or u+y where the second vowel carries the tone.
+_OLD_TONE_END = re.compile(r"([oOuU])([aAeEyY])([\u0300\u0301\u0303\u0309\u0323])$")
+
+
+def _modern_tone(word: str) -> str:
+    nfd = unicodedata.normalize("NFD", word)
+    m = _OLD_TONE_END.search(nfd)
+    if not m:
+        return word
+    first, second, tone = m.group(1), m.group(2), m.group(3)
+    pair = (first + second).lower()
+    if pair not in ("oa", "oe", "uy"):
+        return word
+    prefix = nfd[: m.start()]
+    if first in "uU" and prefix[-1:] in ("q", "Q"):
+        return word  # "qu" is a consonant: "quý" is already right
+    if prefix and unicodedata.combining(prefix[-1]):
+        return word  # "ươ", "ưa"...: the first vowel is not a bare o/u
+    return unicodedata.normalize("NFC", prefix + first + tone + second)
+
+
+def _fix_tones(text: str) -> str:
+    return _WORD.sub(lambda m: _modern_tone(m.group(0)), text)
+
+
+_SPACES = re.compile(r" {2,}")
+_SPACE_BEFORE_PUNCT = re.compile(r"(?<=[^\W\d_]) +(?=[,;:!?](?:\s|$))")
+
+
+def _clean_line(line: str) -> str:
+    line = _SPACES.sub(" ", line.strip())
+    return _SPACE_BEFORE_PUNCT.sub("", line)
+
+
+def _clean_text(text: str) -> list[str]:
+    """Character-level cleanup; returns the physical lines (blank ones as "")."""
+    text = _fix_tones(_compose(_clean_chars(text)))
+    return [_clean_line(line) for line in text.split("\n")]
+
+
+# --- page furniture ---------------------------------------------------------------------------
+
+_BARE_NUMBER = re.compile(r"\d{1,3}")
+_PAGE_LABEL = re.compile(
+    r"(?:-\s*\d{1,4}\s*-|[–—]\s*\d{1,4}\s*[–—]|(?:trang|page)\s*\d{1,4}(?:\s*(?:/|of|trên)\s*\d{1,4})?)",
+    re.IGNORECASE,
+)
+
+
+def _is_page_label(line: str) -> bool:
+    return bool(_PAGE_LABEL.fullmatch(line))
+
+
+def _drop_page_numbers(lines: list[str]) -> list[str]:
+    """Drop page-number lines.
+
+    "- 3 -" and "Trang 3" always go. A bare "3" goes when it sits at the edge of the text (page
+    top/bottom) or next to a blank line (how a page break looks in copied text); a bare number
+    inside running text ("... kinh phí\\n500\\ntriệu đồng") is a figure and stays.
+    """
+    keep: list[str] = []
+    n = len(lines)
+    for i, line in enumerate(lines):
+        if not line:
+            keep.append(line)
+            continue
+        if _is_page_label(line):
+            continue
+        if _BARE_NUMBER.fullmatch(line):
+            before_blank = i > 0 and not lines[i - 1]
+            after_blank = i + 1 < n and not lines[i + 1]
+            if before_blank or after_blank:
+                continue
+        keep.append(line)
+    content = [line for line in keep if line]
+    while content and _BARE_NUMBER.fullmatch(content[0]):
+        content.pop(0)
+    while content and _BARE_NUMBER.fullmatch(content[-1]):
+        content.pop()
+    return content
+
+
+def _furniture_key(line: str) -> str:
+    return re.sub(r"\d+", "#", line.lower())
+
+
+def _running_lines(pages: list[list[str]], edge: int = 2) -> set[str]:
+    """Keys of lines that appear at the top or bottom of most pages (headers/footers)."""
+    if len(pages) < 3:
+        return set()
+    counts: Counter[str] = Counter()
+    for lines in pages:
+        edges = set(lines[:edge]) | set(lines[-edge:])
+        counts.update({_furniture_key(line) for line in edges})
+    need = max(3, int(len(pages) * 0.6 + 0.999))
+    return {key for key, c in counts.items() if c >= need}
+
+
+def _drop_running_lines(lines: list[str], keys: set[str], edge: int = 2) -> list[str]:
+    if not keys:
+        return lines
+    n = len(lines)
+    return [
+        line
+        for i, line in enumerate(lines)
+        if not ((i < edge or i >= n - edge) and _furniture_key(line) in keys)
+    ]
+
+
+# --- joining lines ----------------------------------------------------------------------------
+
+_LIST_ITEM = re.compile(r"[-+*•–—●○▪■□◦✓➢►-]")
+_HEADING = re.compile(
+    r"(?:\d{1,2}(?:\.\d{1,2})*\.|[IVXLC]{1,6}\.|[a-zđ]\)|\d{1,2}\)|\(\d{1,2}\)|\([a-zđ]\))(?:\s|$)"
+)
+_SENTENCE_END = re.compile(r"[.!?:;…]['\"”’)\]]*$")
+_GLUED_HYPHEN = re.compile(r"[^\W_]-$")
+_TABLE_CELL_SEP = " | "
+_SHORT_LINE = 50  # a line this short followed by a capital starts a new paragraph (titles, headings)
+
+
+@dataclass(frozen=True)
+class _Line:
+    text: str
+    page: int  # index into the page list
+
+
+def _starts_block(line: str) -> bool:
+    return bool(_LIST_ITEM.match(line)) or bool(_HEADING.match(line)) or _TABLE_CELL_SEP in line
+
+
+def _is_caps(line: str) -> bool:
+    letters = [c for c in line if c.isalpha()]
+    return len(letters) >= 3 and all(c.isupper() for c in letters)
+
+
+def _separator(current: str, nxt: str) -> str | None:
+    """How to glue `nxt` to the output line accumulated so far; None = start a new line."""
+    if _TABLE_CELL_SEP in current or _starts_block(nxt):
+        return None
+    if _GLUED_HYPHEN.search(current):
+        return ""
+    if _SENTENCE_END.search(current):
+        return None
+    if _is_caps(current) != _is_caps(nxt):
+        return None
+    first = nxt[0]
+    if len(current) <= _SHORT_LINE and first.isupper():
+        return None
+    return " "
+
+
+def _join(lines: list[_Line]) -> tuple[str, list[int]]:
+    """Join physical lines into paragraph lines; also return where each input line starts."""
+    parts: list[str] = []
+    starts: list[int] = []
+    current = ""
+    length = 0
+    for i, line in enumerate(lines):
+        if i == 0:
+            sep = ""
+        else:
+            glue = _separator(current, line.text)
+            sep = "\n" if glue is None else glue
+        parts.append(sep)
+        length += len(sep)
+        starts.append(length)
+        parts.append(line.text)
+        length += len(line.text)
+        current = line.text if i == 0 or sep == "\n" else current + sep + line.text
+    return "".join(parts), starts
+
+
+# --- public API -------------------------------------------------------------------------------
+
+
+def normalize_text(text: str) -> str:
+    """Normalize one piece of text (no page structure). Never raises on a str."""
+    lines = _drop_page_numbers(_clean_text(text))
+    joined, _ = _join([_Line(line, 0) for line in lines])
+    return joined
+
+
+def normalize(raw: RawDocument) -> Document:
+    """Normalize a document page by page; the page map is in offsets of the normalized text."""
+    page_lines = [_drop_page_numbers(_clean_text(page.text)) for page in raw.pages]
+    if raw.paginated:
+        keys = _running_lines(page_lines)
+        page_lines = [_drop_running_lines(lines, keys) for lines in page_lines]
+    flat = [_Line(text, p) for p, lines in enumerate(page_lines) for text in lines]
+    text, starts = _join(flat)
+
+    first_line_of_page: dict[int, int] = {}
+    for idx, line in enumerate(flat):
+        first_line_of_page.setdefault(line.page, idx)
+    # A page left empty starts where the next page with text starts, so page_at never points at it.
+    page_starts = [0] * len(raw.pages)
+    cursor = len(text)
+    for p in range(len(raw.pages) - 1, -1, -1):
+        if p in first_line_of_page:
+            cursor = starts[first_line_of_page[p]]
+        page_starts[p] = cursor
+    spans: list[PageSpan] = []
+    for p, page in enumerate(raw.pages):
+        end = page_starts[p + 1] if p + 1 < len(raw.pages) else len(text)
+        spans.append(PageSpan(number=p + 1, start=page_starts[p], end=max(end, page_starts[p]), ocr=page.ocr))
+
+    return Document(
+        source_name=raw.source_name,
+        sha256=raw.sha256,
+        file_type=raw.file_type,
+        text=text,
+        raw_text="\n\n".join(page.text for page in raw.pages),
+        pages=spans,
+        paginated=raw.paginated,
+    )
