@@ -231,8 +231,11 @@ def _run_range(check: Check, kind: str, facts: Sequence[Operand]) -> list[Flag]:
                 continue
         elif f.unit != check.range_unit:
             continue
-        bound = check.minimum if f.value < check.minimum else check.maximum if f.value > check.maximum else None
-        if bound is None:
+        if f.value < check.minimum:
+            bound = check.minimum
+        elif f.value > check.maximum:
+            bound = check.maximum
+        else:
             continue
         lo = _fmt(check.minimum) if check.minimum > -INF else ""
         hi = _fmt(check.maximum) if check.maximum < INF else ""
@@ -287,10 +290,10 @@ def catalog_units() -> dict[str, str] | None:
     if isinstance(metrics, Mapping):
         items: Iterable = metrics.items()
     else:
-        items = ((getattr(m, "code"), m) for m in metrics)
+        items = ((m.code, m) for m in metrics)
     out = {}
     for code, m in items:
-        unit = m.get("unit") if isinstance(m, Mapping) else getattr(m, "unit")
+        unit = m.get("unit") if isinstance(m, Mapping) else m.unit
         out[str(code)] = str(unit)
     return out
 
