@@ -18,6 +18,7 @@ the next input line, so running the normalizer on its own output changes nothing
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from collections import Counter
@@ -111,7 +112,15 @@ def _fix_tones(text: str) -> str:
 
 
 _SPACES = re.compile(r" {2,}")
+_SPACES = re.compile(r" {2,}")
 _SPACE_BEFORE_PUNCT = re.compile(r"(?<=[^\W\d_]) +(?=[,;:!?](?:\s|$))")
+
+
+@dataclass(frozen=True)
+class _Line:
+    text: str  # cleaned; "" for a blank line
+    page: int = 0  # index into the document's pages
+    indented: bool = False  # the raw line started with whitespace
 
 
 def _clean_line(line: str) -> str:
@@ -119,10 +128,19 @@ def _clean_line(line: str) -> str:
     return _SPACE_BEFORE_PUNCT.sub("", line)
 
 
-def _clean_text(text: str) -> list[str]:
-    """Character-level cleanup; returns the physical lines (blank ones as "")."""
+def _clean_text(text: str, page: int = 0) -> list[_Line]:
+    """Character-level cleanup; returns the physical lines, blank ones included."""
     text = _fix_tones(_compose(_clean_chars(text)))
-    return [_clean_line(line) for line in text.split("\n")]
+    return [_Line(_clean_line(raw), page, raw[:1] == " ") for raw in text.split("\n")]
+
+
+def _looks_raw(text: str) -> bool:
+    """True when the text still carries layout (blank lines, padded lines) our output never has.
+
+    Only such text may use layout to join lines (see _join), which keeps normalize_text idempotent.
+    """
+    lines = text.split("\n")
+    return any(line != line.strip() or not line or "  " in line for line in lines) or "\r" in text
 
 
 # --- page furniture ---------------------------------------------------------------------------
@@ -134,82 +152,71 @@ _PAGE_LABEL = re.compile(
 )
 
 
-def _is_page_label(line: str) -> bool:
-    return bool(_PAGE_LABEL.fullmatch(line))
-
-
-def _drop_page_numbers(lines: list[str]) -> list[str]:
-    """Drop page-number lines.
+def _drop_page_numbers(lines: list[_Line]) -> list[_Line]:
+    """Drop page-number lines and blank lines.
 
     "- 3 -" and "Trang 3" always go. A bare "3" goes when it sits at the edge of the text (page
     top/bottom) or next to a blank line (how a page break looks in copied text); a bare number
     inside running text ("... kinh phí\\n500\\ntriệu đồng") is a figure and stays.
     """
-    keep: list[str] = []
+    keep: list[_Line] = []
     n = len(lines)
     for i, line in enumerate(lines):
-        if not line:
-            keep.append(line)
+        if not line.text:
             continue
-        if _is_page_label(line):
+        if _PAGE_LABEL.fullmatch(line.text):
             continue
-        if _BARE_NUMBER.fullmatch(line):
-            before_blank = i > 0 and not lines[i - 1]
-            after_blank = i + 1 < n and not lines[i + 1]
+        if _BARE_NUMBER.fullmatch(line.text):
+            before_blank = i > 0 and not lines[i - 1].text
+            after_blank = i + 1 < n and not lines[i + 1].text
             if before_blank or after_blank:
                 continue
         keep.append(line)
-    content = [line for line in keep if line]
-    while content and _BARE_NUMBER.fullmatch(content[0]):
-        content.pop(0)
-    while content and _BARE_NUMBER.fullmatch(content[-1]):
-        content.pop()
-    return content
+    while keep and _BARE_NUMBER.fullmatch(keep[0].text):
+        keep.pop(0)
+    while keep and _BARE_NUMBER.fullmatch(keep[-1].text):
+        keep.pop()
+    return keep
 
 
 def _furniture_key(line: str) -> str:
     return re.sub(r"\d+", "#", line.lower())
 
 
-def _running_lines(pages: list[list[str]], edge: int = 2) -> set[str]:
-    """Keys of lines that appear at the top or bottom of most pages (headers/footers)."""
+def _running_lines(pages: list[list[_Line]], edge: int = 2) -> set[str]:
+    """Keys of lines that appear at the top or bottom of most pages (running headers/footers)."""
     if len(pages) < 3:
         return set()
     counts: Counter[str] = Counter()
     for lines in pages:
-        edges = set(lines[:edge]) | set(lines[-edge:])
-        counts.update({_furniture_key(line) for line in edges})
-    need = max(3, int(len(pages) * 0.6 + 0.999))
+        edges = lines[:edge] + lines[-edge:]
+        counts.update({_furniture_key(line.text) for line in edges})
+    need = max(3, math.ceil(len(pages) * 0.6))
     return {key for key, c in counts.items() if c >= need}
 
 
-def _drop_running_lines(lines: list[str], keys: set[str], edge: int = 2) -> list[str]:
+def _drop_running_lines(lines: list[_Line], keys: set[str], edge: int = 2) -> list[_Line]:
     if not keys:
         return lines
     n = len(lines)
     return [
         line
         for i, line in enumerate(lines)
-        if not ((i < edge or i >= n - edge) and _furniture_key(line) in keys)
+        if not ((i < edge or i >= n - edge) and _furniture_key(line.text) in keys)
     ]
 
 
 # --- joining lines ----------------------------------------------------------------------------
 
-_LIST_ITEM = re.compile(r"[-+*•–—●○▪■□◦✓➢►-]")
+_LIST_ITEM = re.compile(r"[-+*•–—●○▪■□◦✓➢►]")
 _HEADING = re.compile(
     r"(?:\d{1,2}(?:\.\d{1,2})*\.|[IVXLC]{1,6}\.|[a-zđ]\)|\d{1,2}\)|\(\d{1,2}\)|\([a-zđ]\))(?:\s|$)"
 )
-_SENTENCE_END = re.compile(r"[.!?:;…]['\"”’)\]]*$")
+_FULL_STOP = re.compile(r"[.!?…]['\"”’)\]]*$")
+_SOFT_STOP = re.compile(r"[:;]['\"”’)\]]*$")
 _GLUED_HYPHEN = re.compile(r"[^\W_]-$")
 _TABLE_CELL_SEP = " | "
-_SHORT_LINE = 50  # a line this short followed by a capital starts a new paragraph (titles, headings)
-
-
-@dataclass(frozen=True)
-class _Line:
-    text: str
-    page: int  # index into the page list
+_WRAPPED = 0.75  # a line at least this share of the usual line width was wrapped by the layout
 
 
 def _starts_block(line: str) -> bool:
@@ -222,23 +229,48 @@ def _is_caps(line: str) -> bool:
 
 
 def _separator(current: str, nxt: str) -> str | None:
-    """How to glue `nxt` to the output line accumulated so far; None = start a new line."""
+    """How the text rules glue `nxt` to the output line so far: "", " ", or None (new line)."""
     if _TABLE_CELL_SEP in current or _starts_block(nxt):
         return None
     if _GLUED_HYPHEN.search(current):
         return ""
-    if _SENTENCE_END.search(current):
+    if _FULL_STOP.search(current):
         return None
     if _is_caps(current) != _is_caps(nxt):
         return None
-    first = nxt[0]
-    if len(current) <= _SHORT_LINE and first.isupper():
+    if _SOFT_STOP.search(current) and not nxt[0].islower():
         return None
+    if nxt[0].isupper():
+        return None  # a capital after an unfinished line: title, heading or new paragraph...
     return " "
 
 
-def _join(lines: list[_Line]) -> tuple[str, list[int]]:
-    """Join physical lines into paragraph lines; also return where each input line starts."""
+def _wrap_width(lines: list[_Line]) -> float:
+    lengths = sorted(len(line.text) for line in lines)
+    if len(lengths) < 5:
+        return math.inf
+    return lengths[int(len(lengths) * 0.9)] * _WRAPPED
+
+
+def _layout_joins(previous: _Line, nxt: _Line, width: float, indent_means_paragraph: bool) -> bool:
+    """...unless the layout shows a wrapped line: the previous line filled the width and the
+    next one is not indented ("xã Chí" + "Minh tiến hành" in a justified paragraph)."""
+    if indent_means_paragraph and nxt.indented:
+        return False
+    if _is_caps(previous.text) or _is_caps(nxt.text) or _SOFT_STOP.search(previous.text):
+        return False
+    return len(previous.text) >= width
+
+
+def _join(lines: list[_Line], use_layout: bool) -> tuple[str, list[int]]:
+    """Join physical lines into paragraph lines; also return where each input line starts.
+
+    The text rules (_separator) see only the output line so far and the next line, so they make the
+    same choice when run on their own output. Layout may only turn a break into a join, and only
+    for text that still has layout (the output has none), so a second run changes nothing.
+    """
+    width = _wrap_width(lines) if use_layout else math.inf
+    indent_means_paragraph = sum(line.indented for line in lines) < 0.3 * max(len(lines), 1)
     parts: list[str] = []
     starts: list[int] = []
     current = ""
@@ -248,6 +280,12 @@ def _join(lines: list[_Line]) -> tuple[str, list[int]]:
             sep = ""
         else:
             glue = _separator(current, line.text)
+            if glue is None and use_layout and line.text[0].isupper() and not _starts_block(line.text):
+                if not _FULL_STOP.search(current) and _TABLE_CELL_SEP not in current:
+                    # a numbered heading on one line is followed by its body, not continued
+                    one_heading = current == lines[i - 1].text and _HEADING.match(current)
+                    if not one_heading and _layout_joins(lines[i - 1], line, width, indent_means_paragraph):
+                        glue = " "
             sep = "\n" if glue is None else glue
         parts.append(sep)
         length += len(sep)
@@ -264,18 +302,20 @@ def _join(lines: list[_Line]) -> tuple[str, list[int]]:
 def normalize_text(text: str) -> str:
     """Normalize one piece of text (no page structure). Never raises on a str."""
     lines = _drop_page_numbers(_clean_text(text))
-    joined, _ = _join([_Line(line, 0) for line in lines])
+    joined, _ = _join(lines, use_layout=_looks_raw(text))
     return joined
 
 
 def normalize(raw: RawDocument) -> Document:
     """Normalize a document page by page; the page map is in offsets of the normalized text."""
-    page_lines = [_drop_page_numbers(_clean_text(page.text)) for page in raw.pages]
+    page_lines = [_drop_page_numbers(_clean_text(page.text, p)) for p, page in enumerate(raw.pages)]
     if raw.paginated:
         keys = _running_lines(page_lines)
         page_lines = [_drop_running_lines(lines, keys) for lines in page_lines]
-    flat = [_Line(text, p) for p, lines in enumerate(page_lines) for text in lines]
-    text, starts = _join(flat)
+    flat = [line for lines in page_lines for line in lines]
+    # Extracted PDF pages are always layout; a single TXT/DOCX body is treated like normalize_text.
+    use_layout = raw.paginated or any(_looks_raw(page.text) for page in raw.pages)
+    text, starts = _join(flat, use_layout)
 
     first_line_of_page: dict[int, int] = {}
     for idx, line in enumerate(flat):
@@ -287,11 +327,15 @@ def normalize(raw: RawDocument) -> Document:
         if p in first_line_of_page:
             cursor = starts[first_line_of_page[p]]
         page_starts[p] = cursor
-    spans: list[PageSpan] = []
-    for p, page in enumerate(raw.pages):
-        end = page_starts[p + 1] if p + 1 < len(raw.pages) else len(text)
-        spans.append(PageSpan(number=p + 1, start=page_starts[p], end=max(end, page_starts[p]), ocr=page.ocr))
-
+    spans = [
+        PageSpan(
+            number=p + 1,
+            start=page_starts[p],
+            end=page_starts[p + 1] if p + 1 < len(raw.pages) else len(text),
+            ocr=page.ocr,
+        )
+        for p, page in enumerate(raw.pages)
+    ]
     return Document(
         source_name=raw.source_name,
         sha256=raw.sha256,
