@@ -1,0 +1,1 @@
+"""Synthetic sample documents for tests and benchmarks: content generators and file renderers."""
