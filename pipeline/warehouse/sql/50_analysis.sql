@@ -1,0 +1,178 @@
+-- Analysis layer: analyst corrections, facts with corrections applied, per-30-day rates and
+-- targets vs actuals. Built on the views of 10_views.sql; safe to run on every open.
+
+-- A fact's id as analysts see it: a hash of what identifies the fact inside its file, so the
+-- id (and any correction keyed on it) survives re-ingestion of the same bytes.
+-- pipeline/corrections.py computes the same value in Python (fact_id()).
+CREATE OR REPLACE MACRO fact_id_of(doc_sha256, metric, kind, char_start) AS
+    substr(md5(doc_sha256 || '|' || metric || '|' || kind || '|' || CAST(char_start AS VARCHAR)), 1, 12);
+
+-- Metrics where less is better: an "eq"/"approx" target for them is a ceiling, not a floor.
+CREATE OR REPLACE MACRO lower_is_better(metric) AS
+    metric IN ('dossiers.resolved_overdue', 'dossiers.in_progress_overdue',
+               'dossiers.received_offline', 'dossiers.offline_pct');
+
+-- Counts that accumulate over the reporting period (so they can be scaled to 30 days);
+-- stocks such as computers.total or staff.quota are left out of the rates.
+CREATE OR REPLACE MACRO is_flow_metric(metric) AS
+    metric IN ('dossiers.received', 'dossiers.received_online', 'dossiers.received_online_full',
+               'dossiers.received_online_partial', 'dossiers.received_offline', 'dossiers.resolved',
+               'dossiers.resolved_early', 'dossiers.resolved_on_time', 'dossiers.resolved_overdue',
+               'dossiers.resolved_in_time', 'dossiers.withdrawn', 'staff.trained', 'staff.retired');
+
+CREATE SEQUENCE IF NOT EXISTS correction_id_seq START 1;
+
+-- Append-only log of analyst corrections; the latest row per fact wins. Keyed on what
+-- identifies the fact in its document (file hash, metric, kind, span start), never on a
+-- row number, so corrections survive reloads.
+CREATE TABLE IF NOT EXISTS corrections (
+    correction_id  INTEGER NOT NULL DEFAULT nextval('correction_id_seq'),
+    fact_id        VARCHAR NOT NULL,  -- fact_id_of(doc_sha256, metric, kind, char_start)
+    doc_sha256     VARCHAR NOT NULL,
+    metric         VARCHAR NOT NULL,
+    kind           VARCHAR NOT NULL,
+    char_start     INTEGER NOT NULL,
+    new_value      DOUBLE,            -- NULL with rejected = false: back to the extracted value
+    rejected       BOOLEAN NOT NULL DEFAULT false,
+    note           VARCHAR,
+    who            VARCHAR,
+    "at"           TIMESTAMP NOT NULL,
+    source         VARCHAR            -- 'cli' or the corrections CSV file name
+);
+
+CREATE OR REPLACE VIEW corrections_current AS
+SELECT * EXCLUDE (rn)
+FROM (
+    SELECT c.*, row_number() OVER (PARTITION BY fact_id ORDER BY "at" DESC, correction_id DESC) AS rn
+    FROM corrections c
+)
+WHERE rn = 1;
+
+-- Current facts with corrections applied. `value` is what analysis uses (NULL when the
+-- analyst rejected the fact); `original_value` is what the extractor read.
+CREATE OR REPLACE VIEW facts_corrected AS
+SELECT fact_id_of(f.doc_sha256, f.metric, f.kind, f.char_start) AS fact_id,
+       f.source_file, f.doc_sha256, f.doc_type, f.ward_code, f.commune, f.province,
+       f.period_start, f.period_end, f.metric, f.kind,
+       CASE WHEN c.rejected THEN NULL ELSE coalesce(c.new_value, f.value) END AS value,
+       f.value AS original_value,
+       f.unit, f.qualifier, f.page, f.char_start, f.char_end, f.evidence, f.extractor, f.confidence,
+       coalesce(c.rejected OR c.new_value IS NOT NULL, false) AS corrected,
+       coalesce(c.rejected, false) AS rejected,
+       c.note AS correction_note, c.who AS corrected_by, c."at" AS corrected_at,
+       f.as_of, f.issued_on, f.loaded_at, f.doc_key, f.doc_id, f.seq,
+       coalesce('w:' || f.ward_code,
+                'n:' || lower(coalesce(f.province, '')) || '|' || lower(f.commune)) AS commune_key
+FROM fact_history f
+LEFT JOIN corrections_current c
+       ON c.fact_id = fact_id_of(f.doc_sha256, f.metric, f.kind, f.char_start)
+WHERE f.is_current;
+
+-- Corrections that match no current fact (the document was replaced by a new version, or
+-- re-extraction moved the figure): shown to analysts so nothing is silently lost.
+CREATE OR REPLACE VIEW corrections_unmatched AS
+SELECT c.*
+FROM corrections_current c
+WHERE NOT EXISTS (
+    SELECT 1 FROM fact_history f
+    WHERE f.is_current AND fact_id_of(f.doc_sha256, f.metric, f.kind, f.char_start) = c.fact_id
+);
+
+-- Flow counts scaled to 30 days: value / days(period) * 30. Facts whose document has no
+-- usable period stay in the view with period_known = false and no rate.
+CREATE OR REPLACE VIEW fact_rates_30d AS
+WITH p AS (
+    SELECT f.*,
+           CASE WHEN f.period_start IS NOT NULL AND f.period_end IS NOT NULL
+                     AND f.period_end >= f.period_start
+                THEN date_diff('day', f.period_start, f.period_end) + 1 END AS period_days
+    FROM facts_corrected f
+    WHERE f.kind = 'actual' AND f.unit = 'count' AND NOT f.rejected AND is_flow_metric(f.metric)
+)
+SELECT fact_id, ward_code, commune, province, source_file, doc_sha256, metric, value,
+       period_start, period_end, period_days,
+       period_days IS NOT NULL AS period_known,
+       round(value / period_days * 30, 2) AS per_30_days,
+       CASE WHEN period_days IS NULL THEN 'unknown_period' ELSE 'ok' END AS rate_status,
+       commune_key, evidence, page
+FROM p;
+
+-- Latest corrected actual per commune and metric (same ordering as commune_latest).
+CREATE OR REPLACE VIEW actual_latest AS
+SELECT * EXCLUDE (rn)
+FROM (
+    SELECT f.*,
+           row_number() OVER (
+               PARTITION BY f.commune_key, f.metric
+               ORDER BY coalesce(f.period_end, f.as_of, f.issued_on) DESC NULLS LAST,
+                        f.loaded_at DESC, f.confidence DESC, f.char_start
+           ) AS rn
+    FROM facts_corrected f
+    WHERE f.kind = 'actual' AND NOT f.rejected AND f.value IS NOT NULL
+      AND (f.ward_code IS NOT NULL OR f.commune IS NOT NULL)
+)
+WHERE rn = 1;
+
+-- Targets vs actuals. A commune's target is one written in its own documents; a province-
+-- wide target (document with a province but no commune) applies to every commune of that
+-- province that has no target of its own for the metric. One row per distinct target
+-- (value, qualifier) and commune, compared with the commune's latest actual.
+-- met respects the qualifier: ">= 80" is met by 80.05, "> 95" is not met by 95; "eq" and
+-- "approx" targets are floors, or ceilings for metrics where less is better.
+CREATE OR REPLACE VIEW target_gaps AS
+WITH targets AS (
+    SELECT f.*,
+           CASE WHEN f.ward_code IS NULL AND f.commune IS NULL AND f.province IS NOT NULL
+                THEN 'province' ELSE 'commune' END AS scope
+    FROM facts_corrected f
+    WHERE f.kind = 'target' AND NOT f.rejected AND f.value IS NOT NULL
+), own AS (
+    SELECT t.commune_key, t.metric, t.value, t.qualifier, t.fact_id, t.source_file, t.evidence, t.page,
+           t.scope, coalesce(t.period_end, t.as_of, t.issued_on) AS ord_date, t.loaded_at
+    FROM targets t
+    WHERE t.scope = 'commune'
+), provincial AS (
+    SELECT a.commune_key, t.metric, t.value, t.qualifier, t.fact_id, t.source_file, t.evidence, t.page,
+           t.scope, coalesce(t.period_end, t.as_of, t.issued_on) AS ord_date, t.loaded_at
+    FROM targets t
+    JOIN actual_latest a
+      ON a.metric = t.metric AND lower(a.province) = lower(t.province)
+    WHERE t.scope = 'province'
+      AND NOT EXISTS (SELECT 1 FROM own o WHERE o.commune_key = a.commune_key AND o.metric = t.metric)
+), all_targets AS (
+    SELECT * EXCLUDE (rn)
+    FROM (
+        SELECT u.*,
+               row_number() OVER (PARTITION BY commune_key, metric, value, qualifier
+                                  ORDER BY ord_date DESC NULLS LAST, loaded_at DESC) AS rn
+        FROM (SELECT * FROM own UNION ALL SELECT * FROM provincial) u
+    )
+    WHERE rn = 1
+), joined AS (
+    SELECT a.ward_code, a.commune, a.province, t.metric, a.unit,
+           t.value AS target_value, t.qualifier AS target_qualifier, t.scope AS target_scope,
+           t.source_file AS target_file, t.evidence AS target_evidence, t.page AS target_page,
+           t.fact_id AS target_fact_id,
+           a.value AS actual_value, a.qualifier AS actual_qualifier,
+           a.source_file AS actual_file, a.evidence AS actual_evidence, a.page AS actual_page,
+           a.fact_id AS actual_fact_id, a.period_start AS actual_period_start,
+           a.period_end AS actual_period_end, a.commune_key
+    FROM all_targets t
+    JOIN actual_latest a USING (commune_key, metric)
+)
+SELECT ward_code, commune, province, metric, unit, target_value, target_qualifier,
+       actual_value, round(actual_value - target_value, 4) AS gap,
+       CASE target_qualifier
+           WHEN 'gt'  THEN actual_value > target_value
+                           OR (actual_value = target_value AND actual_qualifier = 'gt')
+           WHEN 'gte' THEN actual_value >= target_value
+           WHEN 'lt'  THEN actual_value < target_value
+                           OR (actual_value = target_value AND actual_qualifier = 'lt')
+           WHEN 'lte' THEN actual_value <= target_value
+           ELSE CASE WHEN lower_is_better(metric) THEN actual_value <= target_value
+                     ELSE actual_value >= target_value END
+       END AS met,
+       target_scope, target_file, target_evidence, target_page, target_fact_id,
+       actual_qualifier, actual_file, actual_evidence, actual_page, actual_fact_id,
+       actual_period_start, actual_period_end, commune_key
+FROM joined;
