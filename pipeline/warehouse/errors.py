@@ -1,0 +1,15 @@
+"""Errors the warehouse reports to users as one clear line (never DuckDB's own trace)."""
+
+from __future__ import annotations
+
+
+class WarehouseError(Exception):
+    """Base: anything the CLI prints as a single line and exits non-zero on."""
+
+
+class WarehouseBusyError(WarehouseError):
+    """Another run holds the writer lock, or another program has the DuckDB file open."""
+
+
+class WarehouseNotFoundError(WarehouseError):
+    """A read-only open of a warehouse that was never created."""

@@ -1,0 +1,156 @@
+-- Contract views (shared/spec/contract.md) and comparison helpers. Recreated on every
+-- writable open, so editing this file or adding later files (e.g. 50_analysis.sql) applies
+-- to existing warehouses. Extra columns go at the END of a contract view, never in between.
+
+-- Every version of every document, current or superseded.
+CREATE OR REPLACE VIEW document_history AS
+SELECT source_file, sha256 AS doc_sha256, doc_type, ward_code, commune, province,
+       period_start, period_end, issued_on, signer, pages,
+       doc_key, version, is_current, loaded_at, superseded_at, superseded_by, doc_id, run_id,
+       as_of, file_type, size_bytes, ocr_pages, fact_count, flag_count
+FROM document_versions;
+
+-- Facts of every version (history); `facts` below is the current slice of it.
+CREATE OR REPLACE VIEW fact_history AS
+SELECT d.source_file, d.sha256 AS doc_sha256, d.doc_type, d.ward_code, d.commune, d.province,
+       d.period_start, d.period_end,
+       f.metric, f.kind, f.value, f.unit, f.qualifier, f.page, f.char_start, f.char_end,
+       f.evidence, f.extractor, f.confidence,
+       d.doc_key, d.version, d.is_current, d.loaded_at, d.as_of, d.issued_on, d.doc_id, f.seq
+FROM fact_rows f
+JOIN document_versions d USING (doc_id);
+
+CREATE OR REPLACE VIEW facts AS
+SELECT source_file, doc_sha256, doc_type, ward_code, commune, province, period_start, period_end,
+       metric, kind, value, unit, qualifier, page, char_start, char_end, evidence, extractor, confidence,
+       doc_key, version, loaded_at, as_of, issued_on
+FROM fact_history
+WHERE is_current;
+
+-- Files rejected and not (yet) loaded since.
+CREATE OR REPLACE VIEW quarantine AS
+-- `at` is a keyword in DuckDB, hence the quotes; the contract names the column so.
+SELECT q.source_file, q.sha256 AS doc_sha256, q.reason, q.last_at AS "at", q.code, q.attempts, q.first_at, q.run_id
+FROM quarantine_rows q
+WHERE NOT EXISTS (SELECT 1 FROM document_versions d WHERE d.sha256 = q.sha256);
+
+CREATE OR REPLACE VIEW documents AS
+SELECT source_file, sha256 AS doc_sha256, doc_type, ward_code, commune, province,
+       period_start, period_end, issued_on, signer, pages,
+       'loaded' AS status, CAST(NULL AS VARCHAR) AS reason,
+       doc_key, version, loaded_at, as_of, file_type, fact_count, flag_count
+FROM document_versions
+WHERE is_current
+UNION ALL
+SELECT source_file, doc_sha256, NULL, NULL, NULL, NULL,
+       NULL, NULL, NULL, NULL, NULL,
+       'quarantined', code || ': ' || reason,
+       NULL, NULL, "at", NULL, NULL, NULL, NULL
+FROM quarantine;
+
+CREATE OR REPLACE VIEW flags AS
+SELECT d.source_file, g.rule, g.metrics, g.expected, g.actual, g.evidence,
+       d.sha256 AS doc_sha256, g.difference, g.message, g.fact_indexes
+FROM flag_rows g
+JOIN document_versions d USING (doc_id)
+WHERE d.is_current;
+
+-- Latest actual value per commune and metric. "Latest" = the document with the latest
+-- period end (else as-of, else issue date), then the most recently loaded; within one
+-- document the most confident fact, then the first mentioned.
+-- Communes are identified by ward code, else by province + name; facts of documents whose
+-- commune is unknown are left out (they cannot be compared).
+CREATE OR REPLACE VIEW commune_latest AS
+SELECT ward_code, commune, province, metric, value, unit, qualifier,
+       period_start, period_end, source_file, doc_sha256, page, evidence, confidence
+FROM (
+    SELECT f.*,
+           row_number() OVER (
+               PARTITION BY coalesce('w:' || f.ward_code, 'n:' || lower(coalesce(f.province, '')) || '|' || lower(f.commune)),
+                            f.metric
+               ORDER BY coalesce(f.period_end, f.as_of, f.issued_on) DESC NULLS LAST,
+                        f.loaded_at DESC, f.confidence DESC, f.char_start
+           ) AS rn
+    FROM facts f
+    WHERE f.kind = 'actual' AND (f.ward_code IS NOT NULL OR f.commune IS NOT NULL)
+)
+WHERE rn = 1;
+
+-- Key figures per current document (one value per metric: most confident, then first).
+-- Shares are percentages 0-100 computed from counts of the SAME document, so a ratio never
+-- mixes figures of two reports. When a share is written directly it wins over counts, except
+-- antivirus coverage, which the brief defines as computers.antivirus / computers.total.
+CREATE OR REPLACE VIEW document_metrics AS
+WITH best AS (
+    SELECT f.doc_sha256, f.metric, f.value,
+           row_number() OVER (PARTITION BY f.doc_sha256, f.metric
+                              ORDER BY f.confidence DESC, f.char_start) AS rn
+    FROM facts f
+    WHERE f.kind = 'actual'
+), piv AS (
+    SELECT doc_sha256,
+           max(value) FILTER (WHERE metric = 'dossiers.received')            AS dossiers_received,
+           max(value) FILTER (WHERE metric = 'dossiers.received_online')     AS dossiers_received_online,
+           max(value) FILTER (WHERE metric = 'dossiers.online_pct')          AS dossiers_online_pct,
+           max(value) FILTER (WHERE metric = 'dossiers.resolved')            AS dossiers_resolved,
+           max(value) FILTER (WHERE metric = 'dossiers.resolved_overdue')    AS dossiers_resolved_overdue,
+           max(value) FILTER (WHERE metric = 'dossiers.resolved_in_time')    AS dossiers_resolved_in_time,
+           max(value) FILTER (WHERE metric = 'dossiers.resolved_early')      AS dossiers_resolved_early,
+           max(value) FILTER (WHERE metric = 'dossiers.resolved_on_time')    AS dossiers_resolved_on_time,
+           max(value) FILTER (WHERE metric = 'dossiers.resolved_in_time_pct') AS dossiers_resolved_in_time_pct,
+           max(value) FILTER (WHERE metric = 'computers.total')              AS computers_total,
+           max(value) FILTER (WHERE metric = 'computers.antivirus')          AS computers_antivirus,
+           max(value) FILTER (WHERE metric = 'computers.antivirus_pct')      AS computers_antivirus_pct,
+           max(value) FILTER (WHERE metric = 'staff.present')                AS staff_present,
+           max(value) FILTER (WHERE metric = 'staff.quota')                  AS staff_quota,
+           max(value) FILTER (WHERE metric = 'staff.trained')                AS staff_trained,
+           max(value) FILTER (WHERE metric = 'staff.trained_pct')            AS staff_trained_pct
+    FROM best
+    WHERE rn = 1
+    GROUP BY doc_sha256
+)
+SELECT d.source_file, d.doc_sha256, d.doc_type, d.ward_code, d.commune, d.province,
+       d.period_start, d.period_end, d.as_of, d.issued_on, d.loaded_at,
+       coalesce('w:' || d.ward_code, 'n:' || lower(coalesce(d.province, '')) || '|' || lower(d.commune)) AS commune_key,
+       p.* EXCLUDE (doc_sha256),
+       coalesce(p.dossiers_online_pct,
+                100.0 * p.dossiers_received_online / nullif(p.dossiers_received, 0)) AS online_share,
+       coalesce(100.0 * p.dossiers_resolved_overdue / nullif(p.dossiers_resolved, 0),
+                100.0 - p.dossiers_resolved_in_time_pct,
+                100.0 * (p.dossiers_resolved - coalesce(p.dossiers_resolved_in_time,
+                                                        p.dossiers_resolved_early + p.dossiers_resolved_on_time))
+                      / nullif(p.dossiers_resolved, 0)) AS overdue_share,
+       coalesce(100.0 * p.computers_antivirus / nullif(p.computers_total, 0),
+                p.computers_antivirus_pct) AS antivirus_coverage,
+       coalesce(p.staff_trained_pct,
+                100.0 * p.staff_trained / nullif(p.staff_present, 0),
+                100.0 * p.staff_trained / nullif(p.staff_quota, 0)) AS staff_trained_share
+FROM documents d
+LEFT JOIN piv p USING (doc_sha256)
+WHERE d.status = 'loaded';
+
+-- One row per commune: each key figure from the latest document that has it
+-- (latest = period end, else as-of, else issue date, then load time).
+CREATE OR REPLACE VIEW comparison AS
+WITH ranked AS (
+    SELECT m.*,
+           row_number() OVER (PARTITION BY commune_key
+                              ORDER BY coalesce(period_end, as_of, issued_on) NULLS FIRST, loaded_at) AS ord
+    FROM document_metrics m
+    WHERE commune_key IS NOT NULL
+)
+SELECT arg_max(ward_code, ord)  AS ward_code,
+       arg_max(commune, ord)    AS commune,
+       arg_max(province, ord)   AS province,
+       arg_max(online_share, ord)        FILTER (WHERE online_share IS NOT NULL)        AS online_share,
+       arg_max(overdue_share, ord)       FILTER (WHERE overdue_share IS NOT NULL)       AS overdue_share,
+       arg_max(antivirus_coverage, ord)  FILTER (WHERE antivirus_coverage IS NOT NULL)  AS antivirus_coverage,
+       arg_max(staff_trained_share, ord) FILTER (WHERE staff_trained_share IS NOT NULL) AS staff_trained_share,
+       arg_max(dossiers_received, ord)   FILTER (WHERE dossiers_received IS NOT NULL)   AS dossiers_received,
+       arg_max(computers_total, ord)     FILTER (WHERE computers_total IS NOT NULL)     AS computers_total,
+       arg_max(staff_present, ord)       FILTER (WHERE staff_present IS NOT NULL)       AS staff_present,
+       count(*)                 AS documents,
+       max(period_end)          AS latest_period_end,
+       commune_key
+FROM ranked
+GROUP BY commune_key;
