@@ -76,7 +76,8 @@ def _rules() -> _Rules:
 
 # ---------------------------------------------------------------- document type
 
-_NUMBER_CODE = re.compile(r"Số\s*:?\s*[\d\s.]*/\s*(?:\d{4}\s*/\s*)?([A-Za-zĐđ]+)\s*-", re.IGNORECASE)
+# "Số: 12/BC-UBND", "Số: /KH-UBND" (the colon and capital S set it apart from "Kế hoạch số 12/KH-UBND")
+_NUMBER_CODE = re.compile(r"Số\s*:\s*[\d\s.]*/\s*(?:\d{4}\s*/\s*)?([A-Za-zĐđ]+)\s*-")
 
 
 def detect_doc_type(text: str) -> str:
@@ -105,7 +106,9 @@ def detect_doc_type(text: str) -> str:
 # ---------------------------------------------------------------- commune
 
 _CUE = re.compile(r"(?<![^\W\d_])(xã|phường|đặc khu)(?![^\W\d_])[ \t\n]+", re.IGNORECASE)
-_TOKEN = re.compile(r"[ \t]*(?:\n[ \t]*)?(?:[-–][ \t]*)?([^\W_][\w'’]*)")
+# A name token, possibly after a line break or a dash ("Chân Mây – Lăng Cô"), never both: a line
+# starting with a dash is a list item, not the rest of a name.
+_TOKEN = re.compile(r"[ \t]*(?:\n[ \t]*|[-–][ \t]*)?([^\W_][\w'’]*)")
 _ISSUER_BEFORE = re.compile(r"(?:ủy ban nhân dân|ubnd)\s*$")
 _AREA_BEFORE = re.compile(r"(?:địa bàn|tại|của)\s*$")
 
