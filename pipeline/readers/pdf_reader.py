@@ -117,10 +117,15 @@ def _has_image(page: pdfium.PdfPage) -> bool:
     return _count_objects(page, pdfium_c.FPDF_PAGEOBJ_IMAGE, 1) > 0
 
 
+# PDFium reports a hyphen that ends a line as U+FFFE (older builds: U+0002) and swallows the line
+# break after it; give both back so the normalizer treats it like pdfplumber's "KH-" + "UBND".
+_PDFIUM_LINE_HYPHEN = str.maketrans({"\ufffe": "-\n", "\x02": "-\n"})
+
+
 def pdfium_page_text(page: pdfium.PdfPage) -> str:
     textpage = page.get_textpage()
     try:
-        return textpage.get_text_range()
+        return textpage.get_text_range().translate(_PDFIUM_LINE_HYPHEN)
     finally:
         textpage.close()
 

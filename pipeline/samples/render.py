@@ -8,6 +8,7 @@ carry their figures and what the readers' table handling must cope with.
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -146,3 +147,26 @@ def write_txt(path: Path, pages: list[list[Block]]) -> None:
     """Write UTF-8 text, blocks separated by a blank line and pages by a form feed."""
     text = "\f".join("\n\n".join(block.as_text() for block in blocks) for blocks in pages)
     Path(path).write_text(text + "\n", encoding="utf-8")
+
+
+_PAGE_NUMBER_LINE = re.compile(r"\s*\d{1,3}\s*")
+
+
+def paginate(text: str, max_lines: int = 40) -> list[list[Block]]:
+    """Split plain text into pages of paragraph blocks, one block per non-blank line.
+
+    A bare page-number line ends a page (and is dropped: write_pdf can print its own numbers);
+    a page also ends after `max_lines` lines so it fits one PDF page at the default font size.
+    """
+    pages: list[list[Block]] = [[]]
+    for line in text.splitlines():
+        if _PAGE_NUMBER_LINE.fullmatch(line):
+            if pages[-1]:
+                pages.append([])
+            continue
+        if not line.strip():
+            continue
+        if len(pages[-1]) >= max_lines:
+            pages.append([])
+        pages[-1].append(Block("para", line.strip()))
+    return [page for page in pages if page]
