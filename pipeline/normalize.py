@@ -196,14 +196,16 @@ def _running_lines(pages: list[list[_Line]], edge: int = 2) -> set[str]:
 
 
 def _drop_running_lines(lines: list[_Line], keys: set[str], edge: int = 2) -> list[_Line]:
+    """Peel furniture off both ends of a page; a line further in only goes when the ones
+    outside it went, so a repeated body line ("- Chủ trì thực hiện: ...") is never touched."""
     if not keys:
         return lines
-    n = len(lines)
-    return [
-        line
-        for i, line in enumerate(lines)
-        if not ((i < edge or i >= n - edge) and _furniture_key(line.text) in keys)
-    ]
+    start, end = 0, len(lines)
+    while start < min(edge, end) and _furniture_key(lines[start].text) in keys:
+        start += 1
+    while end > max(start, len(lines) - edge) and _furniture_key(lines[end - 1].text) in keys:
+        end -= 1
+    return lines[start:end]
 
 
 # --- joining lines ----------------------------------------------------------------------------
