@@ -79,7 +79,7 @@ def _parse(written: str | None, default_year: int | None = None) -> date | None:
 # ---------------------------------------------------------------- issue date
 
 _PLACE_DATE = re.compile(
-    r"([^\W\d_][^\W\d_]*(?:[ \t]+[^\W\d_]+){0,4})[ \t]*,[ \t]*ngày[ \t]*(\d{1,2})?[ \t]*"
+    r"((?:[^\W_][\w'’]*[ \t]+){0,5}[^\W_][\w'’]*)[ \t]*,[ \t]*ngày[ \t]*(\d{1,2})?[ \t]*"
     r"tháng[ \t]*(\d{1,2})[ \t]*năm[ \t]*(\d{4})",
     re.IGNORECASE,
 )
@@ -93,16 +93,21 @@ class PlaceDate:
 
 
 def _place_name(words: str) -> str | None:
-    """The trailing capitalized words: "Minh Long" from "Số: /BC-UBND Minh Long"."""
+    """The trailing place name: "Minh Long" from "Số: /BC-UBND Minh Long", "A Lưới 5", "Cư M’ta"."""
     tokens = words.split()
-    if all(t.isupper() for t in tokens):  # an upper-case line: keep it all ("MINH LONG")
-        return " ".join(tokens) if tokens[0][:1].isupper() else None
-    kept: list[str] = []
-    for tok in reversed(tokens):
-        if not tok[:1].isupper() or tok.isupper():
-            break
-        kept.append(tok)
-    return " ".join(reversed(kept)) or None
+    letters = "".join(ch for ch in words if ch.isalpha())
+    if letters.isupper() and len(letters) > 1:  # an upper-case line: keep it all ("MINH LONG")
+        kept = tokens
+    else:
+        kept = []
+        for tok in reversed(tokens):
+            titled = tok[:1].isupper() and (len(tok) == 1 or not tok.isupper())
+            if not (titled or tok.isdigit()):
+                break
+            kept.insert(0, tok)
+    while kept and not kept[0][:1].isalpha():
+        kept = kept[1:]
+    return " ".join(kept) or None
 
 
 def find_place_date(text: str, head_chars: int = 3000) -> PlaceDate | None:

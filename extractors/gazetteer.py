@@ -106,12 +106,13 @@ class Gazetteer:
             short = re.sub(r"^Thành phố\s+", "", p["name"])
             self.provinces.append(Province(p["code"], p["name"], short, p["division_type"]))
             for w in p["wards"]:
-                kind, bare = split_division(w["name"])
+                full = _SPACES.sub(" ", w["name"]).strip()  # the list has a few double spaces
+                kind, bare = split_division(full)
                 self.communes.append(
                     Commune(
                         ward_code=int(w["code"]),
                         name=bare,
-                        full_name=w["name"],
+                        full_name=full,
                         division_type=kind or w["division_type"],
                         province=p["name"],
                         province_code=int(p["code"]),

@@ -285,7 +285,7 @@ def detect_signer(text: str) -> str | None:
         return None
     last = title_idx[-1]
     layout: list[str] = []
-    block_lines = lines[max(0, last - 3) : last + 1 + rules.lookahead_lines]
+    block_lines = [ln for ln in lines[last : last + 1 + rules.lookahead_lines] if ln.strip()]
     for line in lines[last : last + 1 + rules.lookahead_lines]:
         rest = _strip_title(line.strip())
         name = _name_shape(rest.split()) if rest else None

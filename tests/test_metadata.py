@@ -113,6 +113,9 @@ def test_month_without_year_takes_issue_year() -> None:
         ),
         ("Số: /BC-UBND Tân Lập, ngày  tháng 10 năm 2025", "Tân Lập", None),  # day left blank
         ("Không có dòng địa danh, ngày tháng.", None, None),
+        ("Số: 7/BC-UBND\nA Lưới 5, ngày 25 tháng 11 năm 2025", "A Lưới 5", D(2025, 11, 25)),
+        ("Cư M’ta, ngày 06 tháng 10 năm 2025", "Cư M’ta", D(2025, 10, 6)),
+        ("XÃ AN BÌNH, ngày 31 tháng 02 năm 2025", "XÃ AN BÌNH", None),  # no such day
     ],
 )
 def test_place_date_line(text: str, place: str | None, issued: date | None) -> None:
