@@ -41,8 +41,16 @@ def gold_extractions(gold_file: Path) -> dict[str, Extraction]:
         head = row["evidence"].lower()
         qualifier = "gt" if head.startswith(("hơn", "trên")) else "eq"
         f = Fact(
-            row["metric"], row["kind"], float(row["value"]), row["unit"], qualifier,
-            0, len(row["evidence"]), row["evidence"], "gold", 1.0,
+            row["metric"],
+            row["kind"],
+            float(row["value"]),
+            row["unit"],
+            qualifier,
+            0,
+            len(row["evidence"]),
+            row["evidence"],
+            "gold",
+            1.0,
         )
         docs.setdefault(row["doc"], Extraction(DocMeta())).facts.append(f)
     return docs
@@ -76,7 +84,9 @@ def test_seed_002_gold_flags_both_sum_errors(gold_file):
     assert received.actual == parts
     assert received.difference == parts - received.expected != 0
     assert set(received.metrics) == {
-        "dossiers.received", "dossiers.received_online", "dossiers.received_offline",
+        "dossiers.received",
+        "dossiers.received_online",
+        "dossiers.received_offline",
     }
     assert len(received.evidence) == 3 and all(received.evidence)
 
@@ -226,8 +236,16 @@ def test_analyst_adds_a_rule_in_yaml(tmp_path):
 
 def test_unknown_metric_code_is_a_clear_error():
     units = {"dossiers.received": "count", "dossiers.received_online": "count"}
-    data = {"checks": [{"name": "typo", "type": "sum", "total": "dossiers.received",
-                        "parts": ["dossiers.received_online", "dossiers.recieved_offline"]}]}
+    data = {
+        "checks": [
+            {
+                "name": "typo",
+                "type": "sum",
+                "total": "dossiers.received",
+                "parts": ["dossiers.received_online", "dossiers.recieved_offline"],
+            }
+        ]
+    }
     with pytest.raises(ChecksConfigError, match=r"typo.*dossiers\.recieved_offline"):
         parse_checks(data, units)
 
@@ -238,8 +256,16 @@ def test_unknown_metric_code_is_a_clear_error():
         ({"name": "x", "type": "average"}, "unknown type"),
         ({"name": "x", "type": "range", "unit": "percent"}, "min"),
         ({"name": "x", "type": "sum", "total": "dossiers.received", "parts": []}, "parts"),
-        ({"name": "x", "type": "part_of_whole", "part": "dossiers.received", "whole": "dossiers.received",
-          "kinds": ["plan"]}, "kinds"),
+        (
+            {
+                "name": "x",
+                "type": "part_of_whole",
+                "part": "dossiers.received",
+                "whole": "dossiers.received",
+                "kinds": ["plan"],
+            },
+            "kinds",
+        ),
         ({"type": "sum"}, "name"),
     ],
 )
@@ -252,3 +278,20 @@ def test_duplicate_rule_names_are_rejected():
     rule = {"name": "same", "type": "range", "unit": "percent", "max": 100}
     with pytest.raises(ChecksConfigError, match="duplicate"):
         parse_checks({"checks": [rule, rule]}, {})
+
+
+def test_generated_documents_flag_exactly_the_inconsistencies_they_carry():
+    """The sample generator plants broken sums / parts larger than wholes and says which."""
+    from pipeline.samples.generator import METRIC_UNITS, compose_corpus
+
+    planted = 0
+    for doc, _fmt in compose_corpus(300, seed=7, formats=("txt",)):
+        facts = [
+            Fact(g.metric, g.kind, g.value, METRIC_UNITS[g.metric], g.qualifier, 10 * i, 10 * i + 5,
+                 g.evidence, "gold", 1.0)
+            for i, g in enumerate(doc.facts)
+        ]
+        expected = set(doc.meta.get("inconsistent", []))
+        planted += bool(expected)
+        assert rules(check(Extraction(DocMeta(), facts))) == expected, doc.name
+    assert planted >= 5  # the corpus really exercised the checks
