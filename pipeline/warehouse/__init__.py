@@ -12,6 +12,7 @@ from pipeline.warehouse.identity import document_key
 from pipeline.warehouse.store import (
     LOADED,
     OUTCOMES,
+    QUARANTINED,
     SKIPPED,
     UNCHANGED,
     LoadOutcome,
@@ -23,6 +24,7 @@ from pipeline.warehouse.store import (
 __all__ = [
     "LOADED",
     "OUTCOMES",
+    "QUARANTINED",
     "SKIPPED",
     "UNCHANGED",
     "LoadOutcome",

@@ -13,7 +13,6 @@ from datetime import datetime
 from pathlib import Path
 
 import duckdb
-import pandas as pd
 
 SQL_DIR = Path(__file__).resolve().parent / "sql"
 _PREFIX = re.compile(r"^(\d+)")
@@ -85,6 +84,8 @@ def refresh_reference(con: duckdb.DuckDBPyConnection) -> None:
 def _replace(con: duckdb.DuckDBPyConnection, table: str, rows: list[tuple]) -> None:
     if not rows:
         return
+    import pandas as pd  # only when reference data changes; keeps CLI start-up light
+
     columns = [r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()]  # table: a literal above
     frame = pd.DataFrame(rows, columns=columns)
     con.begin()

@@ -33,6 +33,8 @@ LOADED = "loaded"
 UNCHANGED = "unchanged"
 SKIPPED = "skipped"
 OUTCOMES = (LOADED, UNCHANGED, QUARANTINED, SKIPPED)
+__all__ = ["LOADED", "OUTCOMES", "QUARANTINED", "SKIPPED", "UNCHANGED", "LoadOutcome", "Warehouse",
+           "connect_readonly", "open_warehouse"]
 
 _DUCKDB_RETRY_SECONDS = 0.2
 

@@ -1,0 +1,109 @@
+"""`ingest_inbox` flow: list the inbox, extract each file as a task, load with the single
+writer, archive, record the run -- all through pipeline.inbox.ingest, the loop the CLI runs
+in-process. Only extraction is a task (pure, retried, cached by file hash); loading and
+moving stay in the flow body, at the edge, under the warehouse's writer lock.
+"""
+
+from __future__ import annotations
+
+# flows/__init__.py (run before this module) has already set Prefect's offline defaults.
+import hashlib
+from datetime import timedelta
+from functools import lru_cache
+from pathlib import Path
+
+from prefect import flow, get_run_logger, task
+from prefect.task_runners import ThreadPoolTaskRunner
+
+import pipeline
+from pipeline.config import DEFAULT_INBOX, DEFAULT_WAREHOUSE, PROJECT_ROOT, RULES_DIR
+from pipeline.inbox import DEFAULT_ARCHIVE_ROOT, DEFAULT_SETTLE_SECONDS, IngestSummary, WorkItem, ingest
+from pipeline.process import ERROR, ProcessResult, process_file
+
+
+class TransientFileError(Exception):
+    """The file could not be reached this time (vanished, permissions); worth a retry."""
+
+
+@lru_cache(maxsize=1)
+def code_fingerprint() -> str:
+    """Digest of the code and rules that shape an extraction, so a cached result is reused
+    only while they are unchanged (a fixed reader must get another go at a quarantined file)."""
+    digest = hashlib.sha256(pipeline.__version__.encode())
+    roots = [PROJECT_ROOT / "pipeline", PROJECT_ROOT / "extractors", RULES_DIR]
+    for root in roots:
+        if not root.is_dir():
+            continue
+        for path in sorted(root.rglob("*")):
+            if path.is_file() and path.suffix in {".py", ".yaml", ".yml", ".json", ".txt", ".csv"}:
+                digest.update(str(path.relative_to(PROJECT_ROOT)).encode())
+                digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def _cache_key(_context, parameters: dict) -> str:
+    return f"commune-metrics-process-{parameters['sha256']}-{code_fingerprint()}"
+
+
+@task(
+    name="process-file",
+    retries=2,
+    retry_delay_seconds=[1, 5],
+    cache_key_fn=_cache_key,
+    cache_expiration=timedelta(days=30),
+    persist_result=True,
+)
+def process_task(path: str, sha256: str) -> ProcessResult:
+    """Pure: read, normalize, extract, validate one file (see pipeline.process)."""
+    result = process_file(Path(path), sha256=sha256)
+    if result.status == ERROR:
+        raise TransientFileError(f"{result.source_file}: {result.code}: {result.reason}")
+    return result
+
+
+def _process_with_tasks(items: list[WorkItem]) -> list[ProcessResult]:
+    futures = [process_task.submit(str(path), sha) for path, sha in items]
+    results = []
+    for (path, sha), future in zip(items, futures, strict=True):
+        try:
+            results.append(future.result())
+        except Exception as exc:  # failed after its retries: left in the inbox for the next run
+            results.append(ProcessResult(path.name, str(path), sha, None, ERROR,
+                                         code="failed_after_retries", reason=f"{type(exc).__name__}: {exc}"))
+    return results
+
+
+@flow(name="ingest-inbox", persist_result=False, task_runner=ThreadPoolTaskRunner(max_workers=4))
+def ingest_inbox(
+    paths: list[str] | None = None,
+    warehouse: str = str(DEFAULT_WAREHOUSE),
+    archive_root: str = str(DEFAULT_ARCHIVE_ROOT),
+    keep_inbox: bool = False,
+    workers: int = 4,  # used by run_ingest_flow to size the task runner
+    settle_seconds: float = DEFAULT_SETTLE_SECONDS,
+    trigger: str = "prefect",
+) -> IngestSummary:
+    logger = get_run_logger()
+
+    def on_file(outcome) -> None:
+        logger.info("%-11s %s %s", outcome.outcome, outcome.source_file, outcome.reason or "")
+
+    summary = ingest(
+        [Path(p) for p in (paths or [str(DEFAULT_INBOX)])],
+        warehouse=Path(warehouse),
+        archive_root=Path(archive_root),
+        keep_inbox=keep_inbox,
+        process_many=_process_with_tasks,
+        trigger=trigger,
+        settle_seconds=settle_seconds,
+        on_file=on_file,
+        on_wait=logger.warning,
+    )
+    logger.info("run %s: %s in %.1f s", summary.run_id, dict(summary.counts), summary.seconds)
+    return summary
+
+
+def run_ingest_flow(workers: int = 4, **parameters) -> IngestSummary:
+    """Run the flow with a task runner sized to `workers` threads."""
+    sized = ingest_inbox.with_options(task_runner=ThreadPoolTaskRunner(max_workers=max(1, workers)))
+    return sized(workers=workers, **parameters)
