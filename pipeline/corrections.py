@@ -8,7 +8,9 @@ inherit them (they show up in view `corrections_unmatched`).
 
 Two ways in: `commune-metrics correct FACT_ID --value V --note ...` (correct_fact) and a
 CSV file, by default data/corrections.csv (apply_corrections_csv), applied on ingest and
-report. Applying the same CSV twice records nothing new.
+report. Applying the same CSV twice records nothing new. CSV columns: fact_id (or
+doc_sha256, metric, kind, char_start), value, reject, note, who; values are read the
+Vietnamese way ("5.679" = 5679, "80,05" = 80.05).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import getpass
 import hashlib
 import logging
 import math
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -35,6 +38,7 @@ CSV_KEY_COLUMNS = ("doc_sha256", "metric", "kind", "char_start")
 _TRUE = {"1", "true", "yes", "y", "x", "có", "co", "reject", "rejected"}
 _FALSE = {"", "0", "false", "no", "n", "không", "khong"}
 
+_VN_GROUPED = re.compile(r"^[+-]?\d{1,3}(\.\d{3})+(,\d+)?$")
 log = logging.getLogger(__name__)
 
 
@@ -161,9 +165,15 @@ def _parse_value(raw: str, where: str) -> float | None:
     text = (raw or "").strip()
     if not text:
         return None
+    text = text.replace(" ", "").replace("\u00a0", "")
+    # Vietnamese style first: "5.679" is five thousand six hundred seventy-nine and "80,05"
+    # is a decimal; a lone dot followed by other than three digits is a decimal point.
+    if _VN_GROUPED.match(text):
+        text = text.replace(".", "").replace(",", ".")
+    elif "," in text and "." not in text:
+        text = text.replace(",", ".")
     try:
-        # Analysts type Vietnamese-style decimals too: "80,05".
-        return float(text.replace(" ", "").replace(",", "."))
+        return float(text)
     except ValueError:
         raise CorrectionError(f"{where}: value must be a number, got {raw!r}") from None
 
