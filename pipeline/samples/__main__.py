@@ -23,7 +23,9 @@ def _pages(raw: str) -> tuple[int, int]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m pipeline.samples",
                                      description="Write synthetic commune reports with their gold.")
-    parser.add_argument("--out", type=Path, required=True, help="output folder (gold.jsonl goes there too)")
+    parser.add_argument("--out", type=Path, help="output folder (gold.jsonl goes there too)")
+    parser.add_argument("--inbox", action="store_true",
+                        help="rebuild the committed sample inbox data/raw/samples/ and its gold instead")
     parser.add_argument("--n", type=int, default=20, help="number of documents")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--phrases", choices=PHRASE_SETS, default="dev")
@@ -35,6 +37,13 @@ def main(argv: list[str] | None = None) -> int:
                         help="processes used to write files")
     parser.add_argument("--scan-dpi", type=int, default=150)
     args = parser.parse_args(argv)
+    if args.inbox:
+        from pipeline.samples.inbox import build_inbox
+
+        print(f"wrote the sample inbox and {build_inbox()}")
+        return 0
+    if args.out is None:
+        parser.error("--out is required (or use --inbox)")
     formats = tuple(f.strip() for f in args.formats.split(",") if f.strip())
     bad = [f for f in formats if f not in FORMATS]
     if bad or args.n < 1:

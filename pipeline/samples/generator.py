@@ -36,7 +36,8 @@ from pipeline.samples.world import METRIC_UNITS, SUM_RULES, World, broken_rules,
 FORMATS = ("pdf", "docx", "txt", "scan")
 SUFFIX = {"pdf": ".pdf", "docx": ".docx", "txt": ".txt", "scan": ".pdf"}
 CHARS_PER_PAGE = 3000  # DejaVu 10 pt on A4 with the renderer's margins, measured
-INCONSISTENT_SHARE = 0.10
+# Odds that a report with a checkable sum gets one sum wrong; about 10% of all documents.
+INCONSISTENT_ODDS = 0.17
 REPORT_SECTIONS = ("infra", "staff", "procedures", "dossiers", "community", "budget")
 ROMAN = ("I", "II", "III", "IV", "V", "VI", "VII")
 PERIOD_YEAR = 2025
@@ -261,18 +262,27 @@ def _perturb(world: World, present: set[str], rng: random.Random) -> list[str]:
 # --- the document --------------------------------------------------------------------------
 
 
-def _period(rng: random.Random) -> tuple[date | None, date | None, str, date]:
-    """(start, end, phrase for the title, issue date)."""
+Period = tuple[date | None, date | None, str, date]  # start, end, phrase for the title, issued on
+
+
+def month_period(month: int, rng: random.Random) -> Period:
+    start = date(PERIOD_YEAR, month, 1)
+    end = date(PERIOD_YEAR, month + 1, 1) - timedelta(days=1)
+    issued = end + timedelta(days=rng.randint(-6, 8))
+    return start, end, f"tháng {month} năm {PERIOD_YEAR}", issued
+
+
+def quarter3_period(rng: random.Random) -> Period:
+    start, end = date(PERIOD_YEAR, 7, 1), date(PERIOD_YEAR, 9, 30)
+    return start, end, f"quý III năm {PERIOD_YEAR}", end + timedelta(days=rng.randint(-5, 10))
+
+
+def _period(rng: random.Random) -> Period:
     roll = rng.random()
     if roll < 0.5:
-        month = rng.randint(7, 11)
-        start = date(PERIOD_YEAR, month, 1)
-        end = date(PERIOD_YEAR, month + 1, 1) - timedelta(days=1)
-        issued = end + timedelta(days=rng.randint(-6, 8))
-        return start, end, f"tháng {month} năm {PERIOD_YEAR}", issued
+        return month_period(rng.randint(7, 11), rng)
     if roll < 0.7:
-        start, end = date(PERIOD_YEAR, 7, 1), date(PERIOD_YEAR, 9, 30)
-        return start, end, f"quý III năm {PERIOD_YEAR}", end + timedelta(days=rng.randint(-5, 10))
+        return quarter3_period(rng)
     if roll < 0.9:
         start = date(PERIOD_YEAR, 7, 1)
         end = start + timedelta(days=rng.randint(45, 150))
@@ -295,6 +305,7 @@ class DocumentWriter:
         self.blocks: list[render.Block] = []
         self.facts: list[GoldFact] = []
         self.inconsistent: list[str] = []  # consistency rules this document breaks on purpose
+        self.inconsistent_odds = INCONSISTENT_ODDS
 
     # block helpers
     def heading(self, text: str) -> None:
@@ -369,7 +380,7 @@ def _report_body(w: DocumentWriter, ctx: Context, world: World, period_phrase: s
     actual = choose_templates(w.phrases.pool("actual"), taken,
                               max(1, budget - len(table_metrics) - len(targets)), w.coverage, rng)
     present = {m for c in actual for m in Template("", "", "", c.text).metrics()} | set(table_metrics)
-    inconsistent = _perturb(world, present, rng) if rng.random() < INCONSISTENT_SHARE else []
+    inconsistent = _perturb(world, present, rng) if rng.random() < w.inconsistent_odds else []
     w.inconsistent = inconsistent
 
     w.heading(f"{ROMAN[0]}. {common['part_titles_report']['results']}")
@@ -448,8 +459,10 @@ def _plan_body(w: DocumentWriter, ctx: Context, world: World) -> None:
 def compose_document(name: str, rng: random.Random, phrases: PhraseSet, coverage: Coverage,
                      commune: Commune | None = None, doc_type: str | None = None,
                      with_table: bool = False, pages: int | None = None,
-                     period: tuple[date | None, date | None, str, date] | None = None) -> SampleDoc:
-    """One document and its gold. `pages` pads it with filler up to about that many pages."""
+                     period: Period | None = None,
+                     inconsistent: bool | None = None) -> SampleDoc:
+    """One document and its gold. `pages` pads it with filler up to about that many pages;
+    `inconsistent` forces (True) or forbids (False) a deliberately wrong sum."""
     commune = commune or rng.choice(communes())
     doc_type = doc_type or ("plan" if rng.random() < 0.2 else "report")
     common = load_common()
@@ -461,6 +474,8 @@ def compose_document(name: str, rng: random.Random, phrases: PhraseSet, coverage
         start, end, phrase, issued = period or _period(rng)
     ctx = Context(commune, rng, issued)
     w = DocumentWriter(name, commune, doc_type, phrases, rng, coverage, with_table and doc_type == "report")
+    if inconsistent is not None:
+        w.inconsistent_odds = 1.0 if inconsistent else 0.0
     code = "BC" if doc_type == "report" else "KH"
     _header(w, ctx, f"{rng.randint(1, 320)}/{code}-UBND", issued)
     if doc_type == "report":
