@@ -158,7 +158,8 @@ _RANGE = re.compile(
     re.IGNORECASE,
 )
 _RANGE_TO_NOW = re.compile(rf"(tính\s+)?từ\s+(?:ngày\s+)?{_DMY}\s*(?:đến|tới)\s+nay", re.IGNORECASE)
-_QUARTER = re.compile(r"quý\s+(IV|III|II|I|[1-4])\s*(?:/|năm|-)\s*(\d{4})", re.IGNORECASE)
+# Roman numerals as OCR reads them too: "IIl", "Il" (a lower-case L or a bar for I).
+_QUARTER = re.compile(r"quý\s+([IVl|]{1,3}|[1-4])\s*(?:/|năm|-)\s*(\d{4})", re.IGNORECASE)
 _HALF = re.compile(
     r"(6|sáu|9|chín)\s+tháng\s+(đầu|cuối)\s+năm\s*(\d{4})?", re.IGNORECASE
 )
@@ -211,7 +212,10 @@ def find_period(
     for m in _RANGE_TO_NOW.finditer(text):
         add(2 + (1 if m.group(1) else 0), _parse(m.group(2)), issued_on, m)
     for m in _QUARTER.finditer(text):
-        q, y = _ROMAN[m.group(1).lower()], int(m.group(2))
+        q = _ROMAN.get(re.sub(r"[l|]", "i", m.group(1)).lower())
+        if q is None:
+            continue
+        y = int(m.group(2))
         span_start = month_span(3 * q - 2, y)
         span_end = month_span(3 * q, y)
         if span_start and span_end:

@@ -191,12 +191,15 @@ def _commune_mentions(text: str, issued_place: tuple[str, int] | None) -> dict[s
         if n:
             add(cands[0].name, cands, score, cue.start())
         elif score >= w["issuer_verb"]:  # a strong cue naming a place missing from the list
-            raw = tokens if cue.group(1).isupper() else tokens[:4]
-            add(_title_case(raw), [], score, cue.start())
+            line_end = text.find("\n", cue.end())
+            raw, _ = _name_tokens(text[: line_end if line_end >= 0 else len(text)], cue.end(), 4)
+            if raw:
+                add(_title_case(raw), [], score, cue.start())
     if issued_place:
         place, pos = issued_place
-        n, cands = _known_prefix(place.split(), None)
-        if n == len(place.split()):
+        kind, bare = gz.split_division(place)
+        n, cands = _known_prefix(bare.split(), kind)
+        if n and n == len(bare.split()):
             add(cands[0].name, cands, w["place_date"], pos)
     return mentions
 

@@ -63,6 +63,7 @@ def test_make_date_validates(day: str, month: str, year: str, expected: date | N
         ("Kết quả thực hiện tháng 2 năm 2024 của xã.", Period(D(2024, 2, 1), D(2024, 2, 29))),
         ("Báo cáo kết quả quý III/2025.", Period(D(2025, 7, 1), D(2025, 9, 30))),
         ("Báo cáo kết quả quý 4 năm 2025.", Period(D(2025, 10, 1), D(2025, 12, 31))),
+        ("Báo cáo kết quả quý IIl năm 2025.", Period(D(2025, 7, 1), D(2025, 9, 30))),  # OCR: l for I
         ("Sơ kết 6 tháng đầu năm 2025.", Period(D(2025, 1, 1), D(2025, 6, 30))),
         ("Sơ kết 6 tháng cuối năm 2025.", Period(D(2025, 7, 1), D(2025, 12, 31))),
         ("Kết quả 9 tháng đầu năm 2025.", Period(D(2025, 1, 1), D(2025, 9, 30))),
@@ -186,6 +187,17 @@ def test_commune_name_broken_across_lines() -> None:
 
 def test_place_date_line_names_the_commune() -> None:
     name, commune, _ = detect_commune("Số: 3/BC-UBND\n", issued_place=("Hướng Phùng", 0))
+    assert name == "Hướng Phùng" and commune is not None
+
+
+def test_commune_missing_from_the_list_keeps_its_name_unresolved() -> None:
+    text = "UBND XÃ NÚI XANH THẲM\nCỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\nBÁO CÁO\nUBND xã báo cáo như sau."
+    meta = extract_meta(_doc(text))
+    assert (meta.commune, meta.ward_code, meta.province) == ("Núi Xanh Thẳm", None, None)
+
+
+def test_place_date_line_with_division_word() -> None:
+    name, commune, _ = detect_commune("Nội dung.", issued_place=("Xã Hướng Phùng", 0))
     assert name == "Hướng Phùng" and commune is not None
 
 
