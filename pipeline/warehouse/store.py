@@ -24,6 +24,7 @@ import duckdb
 
 from pipeline.config import DEFAULT_WAREHOUSE
 from pipeline.process import ERROR, OK, QUARANTINED, ProcessResult
+from pipeline.warehouse import lock as lock_module
 from pipeline.warehouse.errors import WarehouseBusyError, WarehouseNotFoundError
 from pipeline.warehouse.identity import document_key
 from pipeline.warehouse.lock import WriterLock
@@ -82,10 +83,13 @@ def _connect_with_retry(path: Path, read_only: bool, timeout: float) -> duckdb.D
 
 
 def connect_readonly(
-    path: Path | str = DEFAULT_WAREHOUSE, timeout: float = 10.0
+    path: Path | str = DEFAULT_WAREHOUSE, timeout: float | None = None
 ) -> duckdb.DuckDBPyConnection:
-    """A read-only connection for queries. Waits up to `timeout` while a run is writing."""
+    """A read-only connection for queries. Waits up to `timeout` seconds (default
+    $CM_READ_TIMEOUT or 10) while a run is writing, then raises WarehouseBusyError."""
     path = Path(path)
+    if timeout is None:
+        timeout = float(os.environ.get("CM_READ_TIMEOUT", "10"))
     if not path.is_file():
         raise WarehouseNotFoundError(
             f"no warehouse at {path}; load some files first with `commune-metrics ingest`"
@@ -103,13 +107,14 @@ def open_warehouse(
     """Open for writing: take the writer lock, connect, create/migrate the schema."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    timeout = lock_module.DEFAULT_LOCK_TIMEOUT if lock_timeout is None else lock_timeout
     lock = WriterLock(path)
-    lock.acquire(lock_timeout, on_wait)
+    lock.acquire(timeout, on_wait)
     con: duckdb.DuckDBPyConnection | None = None
     try:
         # A reader (e.g. an analyst's `duckdb -readonly` session) may still have the file
-        # open; wait for it like for another writer, but more briefly.
-        con = _connect_with_retry(path, read_only=False, timeout=min(lock_timeout or 60.0, 60.0))
+        # open; wait for it like for another writer.
+        con = _connect_with_retry(path, read_only=False, timeout=timeout)
         apply_schema(con)
         refresh_reference(con)
         yield Warehouse(con, path)
