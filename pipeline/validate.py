@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -279,23 +279,12 @@ def run_checks(checks: CheckSet, extraction: Extraction) -> list[Flag]:
 
 
 def catalog_units() -> dict[str, str] | None:
-    """Metric code -> unit, from the metric catalog in rules/ (None until the catalog exists)."""
+    """Metric code -> unit, from the metric catalog (rules/metrics.yaml); None without one."""
     try:
         from extractors.rules import load_catalog
     except ImportError:
         return None
-
-    catalog = load_catalog()
-    metrics = getattr(catalog, "metrics", catalog)
-    if isinstance(metrics, Mapping):
-        items: Iterable = metrics.items()
-    else:
-        items = ((m.code, m) for m in metrics)
-    out = {}
-    for code, m in items:
-        unit = m.get("unit") if isinstance(m, Mapping) else m.unit
-        out[str(code)] = str(unit)
-    return out
+    return {m.code: m.unit for m in load_catalog()}
 
 
 def _as_list(value: object, where: str) -> list[str]:
@@ -356,9 +345,7 @@ def _parse_check(raw: object, position: int, units: Mapping[str, str] | None) ->
         denominator = _as_list(raw.get("denominator"), f"{where} denominator")
         if len(share) != 1 or len(denominator) != 1:
             raise ChecksConfigError(f"{where}: share and denominator are single metric codes")
-        check = Check(
-            **common, operands=(share[0], *numerator, denominator[0]), n_numerator=len(numerator)
-        )
+        check = Check(**common, operands=(share[0], *numerator, denominator[0]), n_numerator=len(numerator))
     else:
         unit = raw.get("unit")
         metrics = tuple(_as_list(raw["metrics"], f"{where} metrics")) if "metrics" in raw else ()

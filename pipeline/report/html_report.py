@@ -64,6 +64,7 @@ document.querySelectorAll('table.sortable').forEach(function (table) {
     });
   });
 });
+document.body.setAttribute('data-ready', '1');
 """
 
 
