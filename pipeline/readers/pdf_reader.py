@@ -49,7 +49,17 @@ def _open_pdfium(data: bytes, name: str) -> pdfium.PdfDocument:
     except pdfium.PdfiumError as exc:
         if "password" in str(exc).lower():
             raise EncryptedFileError(f"{name} is password-protected") from exc
+        if _has_no_pages(data):  # PDFium refuses a document with an empty page tree
+            raise EmptyFileError(f"{name} has no pages") from exc
         raise CorruptFileError(f"{name} is damaged: {exc}") from exc
+
+
+def _has_no_pages(data: bytes) -> bool:
+    try:
+        with pdfplumber.open(io.BytesIO(data)) as pdf:
+            return len(pdf.pages) == 0
+    except Exception:
+        return False
 
 
 def _open_plumber(data: bytes, name: str) -> pdfplumber.PDF:
