@@ -28,8 +28,10 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/pip install -q -c constraints.txt -e ".[dev]"
 	@touch $@
 
+# Ingest the bundled sample inbox (copies; the samples stay put) and compare communes.
+# Run it twice: the second time every file is "unchanged".
 run: setup
-	$(BIN)/commune-metrics ingest data/raw/inbox --keep-inbox
+	$(BIN)/commune-metrics ingest data/raw/samples --keep-inbox
 	$(BIN)/commune-metrics compare
 
 test: setup
