@@ -67,6 +67,8 @@ def refresh_reference(con: duckdb.DuckDBPyConnection) -> None:
             _replace(con, "communes", rows)
     except ImportError:
         log.debug("extractors.gazetteer not available; communes table left empty")
+    except Exception as exc:  # reference data must never block loading documents
+        log.warning("communes table not refreshed: %s", exc)
 
     try:
         from extractors.rules import load_catalog
@@ -79,6 +81,8 @@ def refresh_reference(con: duckdb.DuckDBPyConnection) -> None:
             _replace(con, "metrics", rows)
     except ImportError:
         log.debug("extractors.rules not available; metrics table left as is")
+    except Exception as exc:  # e.g. a broken rules file: report it, keep loading
+        log.warning("metrics table not refreshed: %s", exc)
 
 
 def _replace(con: duckdb.DuckDBPyConnection, table: str, rows: list[tuple]) -> None:
