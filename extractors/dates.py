@@ -16,6 +16,8 @@ best candidate wins (ties: the one repeated most, then the earliest). Decisions:
   as-of = its last day. (The communes of the 2025 list started work on 01/7/2025, so for the
   reports of that year "up to the end of July" and "July" are the same span; the gold encodes it
   so.)
+- A report whose title line ends with "năm 2025" (and not "tháng 10 năm 2025", "quý III năm
+  2025") covers the whole year; a month or quarter named in that title still wins.
 - "tính đến ngày 15/9/2025" / "đến hết ngày ..." is only an as-of date, never a period: it
   dates a stock (staff in post), not a flow.
 - "từ ngày 01/7/2025 đến nay" runs to the issue date; it is weak (often a side remark).
@@ -172,6 +174,12 @@ _MONTH_YEAR = re.compile(r"\btháng\s+(\d{1,2})\s*(?:/|-|năm)\s*(\d{4})(?!\d)",
 _MONTH_NO_YEAR = re.compile(
     r"(?:\(\s*tháng\s+(\d{1,2})\s*\)|\btrong\s+tháng\s+(\d{1,2})(?!\s*(?:/|-|năm)\s*\d))", re.IGNORECASE
 )
+# An annual report: its title line (right under "BÁO CÁO") ends with "năm 2025". Not when the year
+# closes a month, quarter or half-year ("tháng 10 năm 2025", "quý III năm 2025", "6 tháng đầu năm").
+_REPORT_TITLE = re.compile(r"^[ \t]*BÁO CÁO\b[^\n]*\n?([^\n]*)", re.MULTILINE)
+_TITLE_YEAR = re.compile(
+    r"(?<!tháng)(?<!đầu)(?<!cuối)(?<![\dIVXl])\s+năm\s+(\d{4})\s*[.;:)]?\s*$", re.IGNORECASE
+)
 _AS_OF = re.compile(rf"(?:tính\s+)?đến\s+(?:hết\s+)?ngày\s+{_DMY}", re.IGNORECASE)
 _DAY_BEFORE_MONTH = re.compile(r"ngày\s*\d{0,2}\s*$", re.IGNORECASE)
 
@@ -183,7 +191,8 @@ def _context_bonus(text: str, start: int, end: int, title_chars: int) -> float:
     before = text[max(0, start - 120) : start].lower()
     if "(" in text[max(0, start - 3) : start + 1] and ")" in text[end : end + 3]:
         bonus += 1
-    if "báo cáo" in before or "kỳ báo cáo" in before:
+    sentence = re.split(r"[.;:!?]\s|\n", before)[-1]
+    if "trên đây là" in sentence or "kỳ báo cáo" in sentence:  # the closing line names the period
         bonus += 1
     return bonus
 
@@ -246,6 +255,12 @@ def find_period(
         span = month_span(int(m.group(1) or m.group(2)), y) if y else None
         if span:
             add(2, span[0], span[1], m)
+    title = _REPORT_TITLE.search(text[:3000])
+    if title:
+        m = _TITLE_YEAR.search(title.group(0))
+        if m and int(m.group(1)) in range(MIN_YEAR, MAX_YEAR + 1):
+            y = int(m.group(1))
+            cands.append(_Candidate(4 + 2, date(y, 1, 1), date(y, 12, 31), title.start()))
     for m in _AS_OF.finditer(text):
         if any(a <= m.start() < b for a, b in range_spans):
             continue  # the end of a range is not an as-of date

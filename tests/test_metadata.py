@@ -94,6 +94,30 @@ def test_explicit_range_beats_month_and_to_now() -> None:
     assert find_period(text) == Period(D(2025, 7, 1), D(2025, 9, 20))
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "BÁO CÁO\nTổng kết công tác chuyển đổi số năm 2025\nTrong tháng 3/2025 xã tập huấn.",
+            Period(D(2025, 1, 1), D(2025, 12, 31)),
+        ),
+        (
+            "BÁO CÁO\nKết quả cải cách hành chính tháng 10 năm 2025\nNội dung.",
+            Period(D(2025, 10, 1), D(2025, 10, 31)),
+        ),
+        (
+            "BÁO CÁO\nKết quả cải cách hành chính quý III năm 2025\nNội dung.",
+            Period(D(2025, 7, 1), D(2025, 9, 30)),
+        ),
+        ("BÁO CÁO\nSơ kết 6 tháng đầu năm 2025\nNội dung.", Period(D(2025, 1, 1), D(2025, 6, 30))),
+        # the year of a referenced document in the intro is not the report's year
+        ("BÁO CÁO\nKết quả chuyển đổi số\nThực hiện Kế hoạch chuyển đổi số năm 2025 của tỉnh.", Period()),
+    ],
+)
+def test_annual_report_title(text: str, expected: Period) -> None:
+    assert find_period(text) == expected
+
+
 def test_range_to_now_ends_at_issue_date() -> None:
     p = find_period("Các văn bản ban hành từ ngày 01/7/2025 đến nay.", issued_on=D(2025, 10, 2))
     assert (p.start, p.end) == (D(2025, 7, 1), D(2025, 10, 2))
