@@ -1,0 +1,364 @@
+"""Clause-aware attachment of values to metrics.
+
+For each sentence: find the values (extractors.numbers), the noun written after each value
+("414 hồ sơ", "100% cán bộ"), and the clause structure: ";" separates clauses, a parenthesis
+"(trong đó ...)" or a "trong đó"/"gồm" run breaks down the figure before it and inherits its
+context. Each value then gets a label window:
+  - the words on its left back to the previous value (only those after the last comma/"và"
+    when the previous value already owns its noun phrase: "17/40 máy ... và 100% máy tính");
+  - the words on its right up to the next value's label ("822 hồ sơ đã giải quyết, 295 ...").
+A value written "N <noun> <description>" reads its right window first; "<label> là N" or a
+bare "<label> N" reads its left window first. The best cue in the first window that has one
+wins (longest and nearest; a cue whose `context` is satisfied beats a plain one). With no cue
+in either window the clause head is tried ("Tỷ lệ hồ sơ ... một phần ... chiếm tỷ lệ 90,16 %"),
+then the noun alone for metrics marked noun_only ("74 lĩnh vực").
+
+Contexts ("quá hạn" under "đang giải quyết") are searched in the value's windows, the clause
+head, the governing figure of a breakdown, and the section heading — nearest first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import regex
+
+from extractors.model import Fact
+from extractors.numbers import NumberMention, find_numbers
+from extractors.rules import Cue, MetricRule, Pattern, Rules
+from extractors.sentences import Sentence
+
+_SEPARATOR = regex.compile(r",|;|(?<![\p{L}])và(?![\p{L}])|(?<![\p{L}])hoặc(?![\p{L}])|:|\|")
+
+# Bonus for a satisfied context, by where it was found (nearest first).
+_CONTEXT_BONUS = {"local": 20.0, "head": 15.0, "scope": 15.0, "heading": 8.0}
+_DISTANCE_COST = 0.25
+
+
+@dataclass
+class _Value:
+    m: NumberMention
+    noun_classes: frozenset[str]  # empty: no noun written
+    noun_end: int
+    linked: bool  # a link word ("là", ":", "chiếm") right before the value
+    container: tuple[int, int]  # the paren group (or sentence) holding it
+    clause: tuple[int, int]
+    in_paren: bool
+    left: tuple[int, int] = (0, 0)
+    right: tuple[int, int] = (0, 0)
+
+    @property
+    def has_noun(self) -> bool:
+        return bool(self.noun_classes)
+
+
+@dataclass
+class _Choice:
+    rule: MetricRule
+    score: float
+    cue_span: tuple[int, int]
+    where: str  # which window decided
+
+
+class SentenceContext:
+    """A sentence (lower-cased, parentheses masked per level) and its cached pattern matches."""
+
+    def __init__(self, sent: Sentence, low: str, offset: int) -> None:
+        self.sent = sent
+        self.low = low  # lower-cased document text
+        self.offset = offset
+        self._cache: dict[int, list[tuple[int, int]]] = {}
+
+    def spans(self, pat: Pattern) -> list[tuple[int, int]]:
+        key = id(pat)
+        hit = self._cache.get(key)
+        if hit is None:
+            hit = [m.span() for m in pat.finditer(self.low, self.sent.start, self.sent.end)]
+            self._cache[key] = hit
+        return hit
+
+
+def _paren_groups(text: str, base: int) -> list[tuple[int, int]]:
+    """Spans (absolute, inside the brackets) of parenthesised groups, innermost last."""
+    groups: list[tuple[int, int]] = []
+    stack: list[int] = []
+    for i, ch in enumerate(text):
+        if ch == "(":
+            stack.append(i)
+        elif ch == ")" and stack:
+            s = stack.pop()
+            groups.append((base + s + 1, base + i))
+    return groups
+
+
+def _mask(text: str, start: int, end: int, groups: list[tuple[int, int]], keep: tuple[int, int]) -> str:
+    """text[start:end] with every paren group not containing `keep` blanked (same length)."""
+    chars = list(text[start:end])
+    for gs, ge in groups:
+        if gs <= keep[0] and keep[1] <= ge:
+            continue
+        if gs >= start and ge <= end:
+            for i in range(gs - 1 - start, min(ge + 1 - start, len(chars))):
+                if 0 <= i < len(chars):
+                    chars[i] = " "
+    return "".join(chars)
+
+
+class FactFinder:
+    def __init__(self, rules: Rules) -> None:
+        self.rules = rules
+        self._exclude: list[tuple[int, int]] = []  # paren groups the current value is outside of
+
+    # --- per value structure ------------------------------------------------------------
+    def _noun(self, low: str, end: int, limit: int, unit: str | None) -> tuple[frozenset[str], int]:
+        m = self.rules.noun_rx.match(low, end, limit)
+        if not m:
+            return frozenset(), end
+        after = m.end()
+        if after < limit and regex.match(r"[\p{L}\p{N}]", low[after]):
+            return frozenset(), end
+        phrase = " ".join(low[m.start() : m.end()].split())
+        return self.rules.noun_classes.get(phrase, frozenset()), after
+
+    def _values(self, sent: Sentence, text: str, low: str) -> list[_Value]:
+        groups = _paren_groups(sent.text, sent.start)
+        values: list[_Value] = []
+        for m in find_numbers(text, sent.start, sent.end):
+            classes, noun_end = self._noun(low, m.end, sent.end, m.unit)
+            if "junk" in classes:
+                continue
+            if classes and not (classes - {"junk"}):
+                continue
+            inner = [g for g in groups if g[0] <= m.start and m.end <= g[1]]
+            container = max(inner, key=lambda g: g[0]) if inner else (sent.start, sent.end)
+            masked = _mask(text, container[0], container[1], groups, (m.start, m.end))
+            rel = m.start - container[0]
+            cs = masked.rfind(";", 0, rel) + 1
+            ce = masked.find(";", rel)
+            ce = len(masked) if ce < 0 else ce
+            clause = (container[0] + cs, container[0] + ce)
+            lead = m.lead if m.lead >= 0 else m.start
+            linked = bool(self.rules.link_rx.search(low, max(clause[0], lead - 20), lead))
+            values.append(_Value(m, classes, noun_end, linked, container, clause, bool(inner)))
+        return values
+
+    def _windows(self, values: list[_Value], low: str, masked_for) -> None:
+        """Assign left/right label windows to values sharing a clause."""
+        by_clause: dict[tuple[int, int], list[_Value]] = {}
+        for v in values:
+            by_clause.setdefault(v.clause, []).append(v)
+        for clause, vs in by_clause.items():
+            vs.sort(key=lambda v: v.m.start)
+            text = masked_for(vs[0])
+            for i, v in enumerate(vs):
+                lead = v.m.lead if v.m.lead >= 0 else v.m.start
+                prev = vs[i - 1] if i else None
+                left_start = clause[0] if prev is None else max(prev.noun_end, prev.m.end)
+                if prev is not None and prev.has_noun:
+                    seps = list(_SEPARATOR.finditer(text, left_start - clause[0], lead - clause[0]))
+                    left_start = clause[0] + seps[-1].end() if seps else lead
+                v.left = (left_start, lead)
+            for i, v in enumerate(vs):
+                nxt = vs[i + 1] if i + 1 < len(vs) else None
+                right_end = clause[1] if nxt is None else nxt.left[0]
+                if nxt is not None and nxt.left[0] == nxt.left[1] and not nxt.linked and nxt.has_noun:
+                    right_end = nxt.m.lead if nxt.m.lead >= 0 else nxt.m.start
+                scope = self.rules.scope_rx.search(text, v.noun_end - clause[0], right_end - clause[0])
+                if scope:
+                    right_end = clause[0] + scope.start()
+                v.right = (v.m.end, max(v.m.end, right_end))
+
+    # --- matching -----------------------------------------------------------------------
+    def _in(self, spans: list[tuple[int, int]], a: int, b: int) -> list[tuple[int, int]]:
+        groups = self._exclude
+        return [
+            s for s in spans
+            if s[0] >= a and s[1] <= b and not any(g[0] - 1 <= s[0] and s[1] <= g[1] + 1 for g in groups)
+        ]
+
+    def _context_level(self, ctx: SentenceContext, pats: tuple[Pattern, ...],
+                       regions: list[tuple[str, int, int]], heading_low: str) -> str | None:
+        for name, a, b in regions:
+            for p in pats:
+                if self._in(ctx.spans(p), a, b):
+                    return name
+        for p in pats:
+            if heading_low and p.search(heading_low):
+                return "heading"
+        return None
+
+    def _score_cue(self, cue: Cue, ctx: SentenceContext, window: tuple[int, int], side: str,
+                   anchor: int, regions, heading_low: str) -> tuple[float, tuple[int, int]] | None:
+        a, b = window
+        if a >= b:
+            return None
+        total_len = 0
+        best_dist = None
+        span = None
+        for part in cue.parts:
+            hits = self._in(ctx.spans(part), a, b)
+            if not hits:
+                return None
+            if side == "left":
+                hit = max(hits, key=lambda s: s[1])
+                dist = anchor - hit[1]
+            else:
+                hit = min(hits, key=lambda s: s[0])
+                dist = hit[0] - anchor
+            total_len += hit[1] - hit[0]
+            if best_dist is None or dist < best_dist:
+                best_dist, span = dist, hit
+        for p in cue.not_:
+            if self._in(ctx.spans(p), a, b):
+                return None
+        bonus = 0.0
+        if cue.context:
+            level = self._context_level(ctx, cue.context, regions, heading_low)
+            if level is None:
+                return None
+            bonus = _CONTEXT_BONUS[level]
+        return total_len + bonus - _DISTANCE_COST * max(best_dist or 0, 0), span  # type: ignore[return-value]
+
+    def _best(self, cands: list[MetricRule], ctx: SentenceContext, window: tuple[int, int], side: str,
+              anchor: int, regions, heading_low: str) -> _Choice | None:
+        best: _Choice | None = None
+        for rule in cands:
+            if any(self._in(ctx.spans(p), *window) for p in rule.not_):
+                continue
+            for cue in rule.cues:
+                scored = self._score_cue(cue, ctx, window, side, anchor, regions, heading_low)
+                if scored and (best is None or scored[0] > best.score):
+                    best = _Choice(rule, scored[0], scored[1], side)
+        return best
+
+    def _candidates(self, v: _Value) -> list[MetricRule]:
+        unit = v.m.unit or "count"
+        out = []
+        for rule in self.rules.metrics:
+            if rule.unit != unit:
+                continue
+            if v.noun_classes and not (v.noun_classes & rule.nouns):
+                continue
+            out.append(rule)
+        return out
+
+    def _scope_region(self, v: _Value, values_text: str, sent: Sentence, groups) -> tuple[int, int] | None:
+        if v.in_paren:
+            # the clause of the enclosing level, up to the opening bracket
+            outer = [g for g in groups if g[0] < v.container[0] - 1 < g[1]]
+            base = max(outer, key=lambda g: g[0]) if outer else (sent.start, sent.end)
+            open_at = v.container[0] - 1
+            seg = values_text[base[0] - sent.start : open_at - sent.start]
+            cut = seg.rfind(";")
+            return (base[0] + cut + 1, open_at)
+        seg = values_text[: v.m.start - sent.start]
+        found = None
+        for m in self.rules.scope_rx.finditer(seg):
+            found = m
+        if not found:
+            return None
+        opener = sent.start + found.start()
+        before = values_text[: found.start()]
+        semi = before.rfind(";")
+        clause_start = sent.start + semi + 1
+        if not before[semi + 1 :].strip(" ,:-"):
+            prev_semi = before.rfind(";", 0, max(semi, 0))
+            return (sent.start + prev_semi + 1, sent.start + max(semi, 0))
+        return (clause_start, opener)
+
+    # --- main ---------------------------------------------------------------------------
+    def sentence_facts(self, sent: Sentence, text: str, low: str, default_kind: str) -> list[Fact]:
+        values = self._values(sent, text, low)
+        if not values:
+            return []
+        groups = _paren_groups(sent.text, sent.start)
+        masks: dict[tuple[int, int], str] = {}
+
+        def masked_for(v: _Value) -> str:
+            key = v.container
+            if key not in masks:
+                full = _mask(low, key[0], key[1], groups, (v.m.start, v.m.end))
+                masks[key] = full
+            cs = v.clause[0] - key[0]
+            return masks[key][cs : cs + (v.clause[1] - v.clause[0])]
+
+        self._windows(values, low, masked_for)
+        ctx = SentenceContext(sent, low, sent.start)
+        top_masked = _mask(low, sent.start, sent.end, groups, (-1, -1))
+        heading_low = sent.heading.lower()
+        facts: list[Fact] = []
+        firsts: dict[tuple[int, int], _Value] = {}
+        for v in values:
+            firsts.setdefault(v.clause, v)
+        for v in values:
+            first = firsts[v.clause]
+            bare = v.m.unit is None and not v.has_noun and not v.m.is_ratio
+            if bare and not v.linked and v is not first and v.left[0] >= v.left[1]:
+                continue  # "03 đường truyền ... chuyên dùng 2,": a footnote mark, not a value
+            cands = self._candidates(v)
+            if not cands:
+                continue
+            self._exclude = [g for g in groups if not (g[0] <= v.m.start and v.m.end <= g[1])]
+            head = (v.clause[0], first.left[1]) if v is not first else None
+            scope = self._scope_region(v, top_masked, sent, groups)
+            regions = [("local", *v.left), ("local", *v.right)]
+            if head:
+                regions.append(("head", *head))
+            if scope:
+                regions.append(("scope", *scope))
+            sides = ["left", "right"] if (v.linked or not v.has_noun) else ["right", "left"]
+            choice = None
+            confidence = 0.0
+            for i, side in enumerate(sides):
+                window = v.left if side == "left" else v.right
+                anchor = v.left[1] if side == "left" else v.m.end
+                choice = self._best(cands, ctx, window, side, anchor, regions, heading_low)
+                if choice:
+                    confidence = 0.9 if i == 0 else 0.8
+                    break
+            if choice is None and head:
+                choice = self._best(cands, ctx, head, "left", head[1], regions, heading_low)
+                confidence = 0.65
+            if choice is None and v.has_noun:
+                only = [r for r in cands if r.noun_only]
+                if len(only) == 1:
+                    choice = _Choice(only[0], 0.0, (v.m.start, v.noun_end), "noun")
+                    confidence = 0.6
+            if choice is None:
+                continue
+            if choice.where in ("left", "right"):
+                dist = abs((v.m.start if choice.cue_span[1] <= v.m.start else choice.cue_span[0]) - v.m.end)
+                if dist > 60:
+                    confidence -= 0.1
+            kind = self._kind(ctx, sent, v, default_kind)
+            facts.append(self._fact(choice.rule, v.m.value, v, sent, kind, confidence, choice))
+            if v.m.is_ratio and choice.rule.ratio_whole:
+                whole = self.rules.by_code[choice.rule.ratio_whole]
+                facts.append(self._fact(whole, float(v.m.whole), v, sent, kind, confidence, choice, "whole"))
+        return facts
+
+    def _kind(self, ctx: SentenceContext, sent: Sentence, v: _Value, default_kind: str) -> str:
+        lead = v.m.lead if v.m.lead >= 0 else v.m.start
+        best: tuple[int, str] | None = None
+        for kind, pat in self.rules.kind_cues:
+            for _s, e in ctx.spans(pat):
+                if e <= lead and (best is None or e > best[0]):
+                    best = (e, kind)
+        if best:
+            return best[1]
+        return default_kind
+
+    def _fact(self, rule: MetricRule, value: float, v: _Value, sent: Sentence, kind: str,
+              confidence: float, choice: _Choice, role: str = "") -> Fact:
+        return Fact(
+            metric=rule.code,
+            kind=kind,
+            value=float(value),
+            unit=rule.unit,
+            qualifier=v.m.qualifier if not role else "eq",
+            char_start=sent.start,
+            char_end=sent.end,
+            evidence=sent.text,
+            extractor=f"metrics.yaml:{rule.code}:{choice.where}" + (f":{role}" if role else ""),
+            confidence=round(max(0.05, min(1.0, confidence)), 2),
+        )

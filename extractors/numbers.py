@@ -1,0 +1,205 @@
+"""Numbers as Vietnamese reports write them, and the numbers that are not metric values.
+
+Written forms: "5.676" (thousands dots), "19,95" / "90,16 %" (decimal comma), "02" (leading
+zero), "17/40" (a ratio: part and whole), money ("500 triệu đồng", "1,2 tỷ đồng",
+"300.000.000 đồng", "1 tỷ 200 triệu đồng") in VND, and the qualifier in front or behind
+("hơn", "ít nhất", "từ ... trở lên", "dưới", "không quá", "khoảng"...).
+
+Never values: dates ("01/7/2025", "ngày 25/9", "tháng 7", "năm 2025", "7/2025"), document
+numbers ("Quyết định số 651/QĐ-UBND", "02-KH/BCĐTW", "Số: 12/BC-UBND", "Đề án 06"), heading
+and list numbering ("2.1.", "3)"), versions ("2.0"), timestamps, and footnote digits glued to a
+word ("điều hành1").
+
+This is the grammar of numbers, so it lives in code; what the numbers mean (cue phrases) lives
+in rules/metrics.yaml.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import regex
+
+# A number token: thousands groups with dots, optional decimal comma. The look-arounds refuse
+# digits glued to letters (footnote marks "hành1", codes "A4") and pieces of longer codes.
+_NUM = r"(?:\d{1,3}(?:\.\d{3})+|\d+)(?:,\d+)?"
+_TOKEN = regex.compile(rf"(?<![\p{{L}}\p{{N}}_.,/\-:+]){_NUM}(?![\p{{L}}\p{{N}}_])")
+
+_MONEY_SCALE = {"tỷ": 1e9, "tỉ": 1e9, "triệu": 1e6, "nghìn": 1e3, "ngàn": 1e3}
+_MONEY_AFTER = regex.compile(
+    r"\s*(?P<scale>tỷ|tỉ|triệu|nghìn|ngàn)?"
+    r"(?:\s+(?P<num2>" + _NUM + r")\s*(?P<scale2>triệu|nghìn|ngàn))?"
+    r"\s*(?P<cur>đồng(?!\s+chí)|VNĐ|VND|vnđ|vnd|đ)?(?![\p{L}])",
+    regex.IGNORECASE,
+)
+_PERCENT_AFTER = regex.compile(r"\s*(?:%|phần\s+trăm(?![\p{L}]))", regex.IGNORECASE)
+_RATIO_AFTER = regex.compile(r"\s*/\s*(" + _NUM + r")(?![\p{L}\p{N}_/])")
+
+_DOC_TYPES = (
+    r"quyết\s+định|kế\s+hoạch|công\s+văn|nghị\s+quyết|nghị\s+định|kết\s+luận|thông\s+tư|chỉ\s+thị|"
+    r"đề\s+án|chương\s+trình|báo\s+cáo|tờ\s+trình|thông\s+báo|hướng\s+dẫn|luật|quy\s+định|văn\s+bản|"
+    r"dự\s+án|quy\s+chế|thông\s+tri|điều|khoản|mục|phụ\s+lục|biểu|mẫu|tiêu\s+chí\s+số"
+)
+# "Quyết định số 651", "Đề án 06", "Số: 12", "Nghị định 178"
+_DOC_REF_BEFORE = regex.compile(
+    rf"(?:(?:{_DOC_TYPES})\s*(?:số\s*)?(?:[:.]\s*)?|(?<![\p{{L}}])số\s*:\s*|(?<![\p{{L}}])số\s+(?=\d+\s*[/\-]))$",
+    regex.IGNORECASE,
+)
+# "651/QĐ-UBND", "02-KH/BCĐTW", "02- KH", "178/NĐ-CP", "206/QĐTTg"
+_DOC_CODE_AFTER = regex.compile(r"\s?[/\-]\s?\p{Lu}")
+_TIME_BEFORE = regex.compile(
+    r"(?<![\p{L}])(?:ngày|tháng|năm|quý|tuần|giai\s+đoạn|niên\s+độ|khóa|nhiệm\s+kỳ|thứ)\s*$",
+    regex.IGNORECASE,
+)
+_YEAR = regex.compile(r"(?:19|20)\d\d")
+_DATE_AFTER = regex.compile(r"/\d{1,2}/\d{2,4}|/\d{4}(?!\d)|-\d{1,2}-\d{2,4}|-\d{2}T|:\d\d")
+_HEADING_BEFORE = regex.compile(r"(?:^|\n)[ \t]*(?:[-+*•]\s*)?(?:\(?\d{1,2}(?:\.\d{1,2})*)?$")
+_HEADING_AFTER = regex.compile(r"(?:\.\d{1,2})*(?:\.|\))(?=\s|$)")
+
+# Qualifiers written before a value; longest phrases first so "không dưới" wins over "dưới".
+_QUALIFIERS_BEFORE: tuple[tuple[str, str], ...] = (
+    ("không vượt quá", "lte"), ("không quá", "lte"), ("tối đa", "lte"), ("nhiều nhất", "lte"),
+    ("không dưới", "gte"), ("không ít hơn", "gte"), ("ít nhất", "gte"), ("tối thiểu", "gte"),
+    ("ước khoảng", "approx"), ("ước đạt", "approx"), ("ước tính", "approx"), ("xấp xỉ", "approx"),
+    ("khoảng", "approx"), ("gần", "approx"), ("ước", "approx"), ("chừng", "approx"),
+    ("cao hơn", "gt"), ("nhiều hơn", "gt"), ("hơn", "gt"), ("trên", "gt"), ("vượt", "gt"),
+    ("chưa đến", "lt"), ("chưa tới", "lt"), ("ít hơn", "lt"), ("dưới", "lt"),
+)
+_QUAL_BEFORE = regex.compile(
+    r"(?<![\p{L}])(?P<q>" + "|".join(regex.escape(p).replace(r"\ ", r"\s+") for p, _ in _QUALIFIERS_BEFORE)
+    + r")\s*$",
+    regex.IGNORECASE,
+)
+_QUAL_LOOKUP = {p: q for p, q in _QUALIFIERS_BEFORE}
+_QUAL_AFTER = regex.compile(
+    r"\s*(?:[\p{L}\s]{0,30}?\s)?(?P<q>trở\s+lên|trở\s+xuống)(?![\p{L}])", regex.IGNORECASE
+)
+
+
+@dataclass(frozen=True)
+class NumberMention:
+    """One value written in the text. A ratio "17/40" is one mention with `whole` set."""
+
+    start: int  # span of the written value ("17/40", "90,16 %", "500 triệu đồng")
+    end: int
+    value: float
+    unit: str | None  # "percent", "vnd" or None (a plain count)
+    qualifier: str = "eq"
+    whole: float | None = None  # the 40 of "17/40"
+    text: str = ""
+    lead: int = -1  # where the qualifier words begin (== start when there are none)
+
+    @property
+    def is_ratio(self) -> bool:
+        return self.whole is not None
+
+
+def parse_number(token: str) -> float | None:
+    """'5.676' -> 5676, '19,95' -> 19.95, '02' -> 2; None if it is not a Vietnamese number."""
+    token = token.strip()
+    if not regex.fullmatch(_NUM, token):
+        return None
+    whole, _, frac = token.partition(",")
+    value = float(whole.replace(".", ""))
+    if frac:
+        value += float("0." + frac)
+    return value
+
+
+def _qualifier(text: str, start: int, end: int) -> tuple[str, int]:
+    window = text[max(0, start - 30) : start]
+    m = _QUAL_BEFORE.search(window)
+    if m:
+        q = _QUAL_LOOKUP.get(regex.sub(r"\s+", " ", m.group("q").lower()), "eq")
+        return q, start - (len(window) - m.start("q"))
+    after = _QUAL_AFTER.match(text, end, min(len(text), end + 40))
+    if after:
+        return ("gte" if "lên" in after.group("q").lower() else "lte"), start
+    return "eq", start
+
+
+def _is_not_a_value(text: str, start: int, end: int, token: str) -> bool:
+    before = text[max(0, start - 40) : start]
+    after = text[end : end + 12]
+    if _DATE_AFTER.match(after) or _DOC_CODE_AFTER.match(after):
+        return True
+    if regex.match(r"\.\d", after):  # "2.0", "2.1.3": versions and section numbers
+        return True
+    if _DOC_REF_BEFORE.search(before):
+        return True
+    if _TIME_BEFORE.search(before):
+        return True
+    plain = "." not in token and "," not in token
+    if plain and _YEAR.fullmatch(token) and not regex.match(r"\s*(?:%|/)", after):
+        return True  # a bare year; counts this size are written with a thousands dot
+    if _HEADING_BEFORE.search(before) and _HEADING_AFTER.match(after):
+        return True  # "1.", "2.1.", "3)" opening a line
+    if regex.match(r"\)\s", after) and regex.search(r"(?:^|\n|[:;.]\s)\s*$", before) and "(" not in before:
+        return True  # "... gồm: 1) ..., 2) ..." enumeration
+    return False
+
+
+def find_numbers(text: str, start: int = 0, end: int | None = None) -> list[NumberMention]:
+    """Every value mention in text[start:end], in order; spans are offsets into `text`."""
+    end = len(text) if end is None else end
+    out: list[NumberMention] = []
+    pos = start
+    while True:
+        m = _TOKEN.search(text, pos, end)
+        if not m:
+            break
+        s, e = m.span()
+        token = m.group(0)
+        pos = e
+        value = parse_number(token)
+        if value is None:
+            continue
+        ratio = _RATIO_AFTER.match(text, e, end)
+        if ratio:
+            whole = parse_number(ratio.group(1))
+            before = text[max(0, s - 20) : s]
+            looks_like_date = (
+                whole is not None
+                and 1 <= value <= 31
+                and 1 <= whole <= 12
+                and regex.search(r"(?:ngày|từ|đến|tới|hết|hôm)\s*$", before, regex.IGNORECASE)
+            )
+            whole_token = ratio.group(1)
+            if (
+                looks_like_date
+                or _DATE_AFTER.match(text, ratio.end(), end)
+                or (_YEAR.fullmatch(whole_token) and value <= 12)
+                or _TIME_BEFORE.search(before)
+            ):
+                pos = ratio.end()
+                continue
+            if _DOC_CODE_AFTER.match(text, ratio.end(), end) or _DOC_REF_BEFORE.search(before):
+                pos = ratio.end()
+                continue
+            qual, lead = _qualifier(text, s, ratio.end())
+            out.append(NumberMention(s, ratio.end(), value, None, qual, whole, text[s : ratio.end()], lead))
+            pos = ratio.end()
+            continue
+        if _is_not_a_value(text, s, e, token):
+            continue
+        unit: str | None = None
+        stop = e
+        pct = _PERCENT_AFTER.match(text, e, end)
+        if pct:
+            unit, stop = "percent", pct.end()
+        else:
+            money = _MONEY_AFTER.match(text, e, end)
+            scale_word = (money.group("scale") or "").lower() if money else ""
+            if money and (money.group("cur") or scale_word in ("tỷ", "tỉ", "triệu")):
+                value = value * _MONEY_SCALE.get(scale_word, 1.0)
+                if money.group("num2"):
+                    extra = parse_number(money.group("num2")) or 0.0
+                    value += extra * _MONEY_SCALE[money.group("scale2").lower()]
+                unit, stop = "vnd", money.end()
+            elif money and scale_word:  # "1,5 nghìn hồ sơ": a count in thousands
+                value = value * _MONEY_SCALE[scale_word]
+                stop = e + len(text[e:].split(money.group("scale"), 1)[0]) + len(money.group("scale"))
+        qual, lead = _qualifier(text, s, stop)
+        out.append(NumberMention(s, stop, value, unit, qual, None, text[s:stop], lead))
+        pos = stop
+    return out

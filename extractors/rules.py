@@ -1,0 +1,268 @@
+"""Load, check and compile the extraction rules in rules/ (metrics.yaml, vocabulary.yaml).
+
+Rules are data: an analyst adds a synonym or a metric by editing YAML. Mistakes are caught at
+load time with a message naming the file, the metric and the problem (RulesError).
+Compiled rules are built once per process (`get_rules()`), never per document.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import regex
+import yaml
+
+from extractors.model import UNITS
+from pipeline.config import RULES_DIR
+
+
+class RulesError(ValueError):
+    """A rules file that cannot be used; the message says where and why."""
+
+
+@dataclass(frozen=True)
+class MetricDef:
+    code: str
+    unit: str
+    label_vi: str
+    description: str
+
+
+@dataclass(frozen=True)
+class Pattern:
+    """One phrase or regex, compiled; `source` is what the YAML said."""
+
+    source: str
+    rx: Any  # regex.Pattern
+
+    def finditer(self, text: str, start: int = 0, end: int | None = None):
+        return self.rx.finditer(text, start, len(text) if end is None else end)
+
+    def search(self, text: str, start: int = 0, end: int | None = None):
+        return self.rx.search(text, start, len(text) if end is None else end)
+
+
+@dataclass(frozen=True)
+class Cue:
+    parts: tuple[Pattern, ...]  # all must match in the window
+    context: tuple[Pattern, ...] = ()  # one must match around the value
+    not_: tuple[Pattern, ...] = ()
+
+
+@dataclass(frozen=True)
+class MetricRule:
+    code: str
+    unit: str
+    label_vi: str
+    description: str
+    nouns: frozenset[str]
+    cues: tuple[Cue, ...]
+    not_: tuple[Pattern, ...] = ()
+    noun_only: bool = False
+    ratio_whole: str | None = None
+
+
+@dataclass
+class Rules:
+    metrics: list[MetricRule]
+    noun_rx: Any  # matches a noun phrase at a position
+    noun_classes: dict[str, frozenset[str]]  # lower-cased phrase -> classes
+    link_rx: Any
+    scope_rx: Any
+    kind_cues: list[tuple[str, Pattern]]
+    target_headings: tuple[Pattern, ...] = ()
+    by_code: dict[str, MetricRule] = field(default_factory=dict)
+
+
+_METRIC_KEYS = {"code", "unit", "label_vi", "description", "nouns", "cues", "not", "noun_only", "ratio_whole"}
+_CUE_KEYS = {"cue", "all", "context", "not"}
+_CODE_RX = regex.compile(r"[a-z_]+\.[a-z_]+")
+
+
+def _phrase_regex(phrase: str) -> str:
+    """A phrase -> regex matching it as whole words with any spacing, case-insensitively."""
+    if phrase.startswith("re:"):
+        return phrase[3:]
+    words = phrase.strip().lower().split()
+    body = r"\s+".join(regex.escape(w) for w in words)
+    head = r"(?<![\p{L}\p{N}])" if regex.match(r"[\p{L}\p{N}]", words[0]) else ""
+    tail = r"(?![\p{L}\p{N}])" if regex.search(r"[\p{L}\p{N}]$", words[-1]) else ""
+    return head + body + tail
+
+
+def compile_phrase(phrase: Any, where: str) -> Pattern:
+    if not isinstance(phrase, str) or not phrase.strip():
+        raise RulesError(f"{where}: expected a non-empty phrase, got {phrase!r}")
+    try:
+        rx = regex.compile(_phrase_regex(phrase), regex.IGNORECASE | regex.V0)
+    except regex.error as exc:
+        raise RulesError(f"{where}: bad regex {phrase!r}: {exc}") from exc
+    if rx.search("") is not None:
+        raise RulesError(f"{where}: pattern {phrase!r} matches the empty string")
+    return Pattern(phrase, rx)
+
+
+def _phrases(value: Any, where: str) -> tuple[Pattern, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list):
+        raise RulesError(f"{where}: expected a list of phrases, got {type(value).__name__}")
+    return tuple(compile_phrase(p, where) for p in value)
+
+
+def _cue(item: Any, where: str) -> Cue:
+    if isinstance(item, str):
+        return Cue(parts=(compile_phrase(item, where),))
+    if not isinstance(item, dict):
+        raise RulesError(f"{where}: a cue is a phrase or a mapping, got {item!r}")
+    unknown = set(item) - _CUE_KEYS
+    if unknown:
+        raise RulesError(f"{where}: unknown cue field(s) {sorted(unknown)} (allowed: {sorted(_CUE_KEYS)})")
+    if ("cue" in item) == ("all" in item):
+        raise RulesError(f"{where}: a cue mapping needs exactly one of 'cue' or 'all': {item!r}")
+    parts = _phrases(item.get("cue", item.get("all")), where)
+    if not parts:
+        raise RulesError(f"{where}: empty cue {item!r}")
+    return Cue(parts=parts, context=_phrases(item.get("context"), where + " context"),
+               not_=_phrases(item.get("not"), where + " not"))
+
+
+def _load_yaml(path: Path) -> dict:
+    if not path.is_file():
+        raise RulesError(f"{path}: rules file not found")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise RulesError(f"{path}: not valid YAML: {exc}") from exc
+    if not isinstance(data, dict):
+        raise RulesError(f"{path}: expected a mapping at the top level")
+    return data
+
+
+def _catalog_entries(path: Path) -> list[dict]:
+    data = _load_yaml(path)
+    metrics = data.get("metrics")
+    if not isinstance(metrics, list) or not metrics:
+        raise RulesError(f"{path}: 'metrics' must be a non-empty list")
+    seen: set[str] = set()
+    for i, entry in enumerate(metrics):
+        where = f"{path.name}: metric #{i + 1}"
+        if not isinstance(entry, dict):
+            raise RulesError(f"{where}: expected a mapping")
+        code = entry.get("code")
+        if not isinstance(code, str) or not _CODE_RX.fullmatch(code):
+            raise RulesError(f"{where}: bad or missing code {code!r} (expected 'family.name')")
+        where = f"{path.name}: metric '{code}'"
+        unknown = set(entry) - _METRIC_KEYS
+        if unknown:
+            raise RulesError(f"{where}: unknown field(s) {sorted(unknown)} (allowed: {sorted(_METRIC_KEYS)})")
+        if code in seen:
+            raise RulesError(f"{where}: duplicate code")
+        seen.add(code)
+        if entry.get("unit") not in UNITS:
+            raise RulesError(
+                f"{where}: unknown unit {entry.get('unit')!r} (expected one of {', '.join(UNITS)})"
+            )
+        for key in ("label_vi", "description"):
+            if not isinstance(entry.get(key), str) or not entry[key].strip():
+                raise RulesError(f"{where}: missing {key}")
+    return metrics
+
+
+def load_catalog(rules_dir: Path | None = None) -> list[MetricDef]:
+    """The metric catalog (code, unit, Vietnamese label, description) from rules/metrics.yaml."""
+    path = Path(rules_dir or RULES_DIR) / "metrics.yaml"
+    return [
+        MetricDef(e["code"], e["unit"], e["label_vi"].strip(), e["description"].strip())
+        for e in _catalog_entries(path)
+    ]
+
+
+def _alternation(phrases: list[str]) -> str:
+    return "|".join(_phrase_regex(p) for p in sorted(set(phrases), key=len, reverse=True))
+
+
+def load_rules(rules_dir: Path | None = None) -> Rules:
+    base = Path(rules_dir or RULES_DIR)
+    vocab_path = base / "vocabulary.yaml"
+    vocab = _load_yaml(vocab_path)
+    nouns = vocab.get("nouns")
+    if not isinstance(nouns, dict) or not nouns:
+        raise RulesError(f"{vocab_path.name}: 'nouns' must be a mapping of class -> phrases")
+    noun_classes: dict[str, set[str]] = {}
+    for cls, phrases in nouns.items():
+        if not isinstance(phrases, list) or not all(isinstance(p, str) and p.strip() for p in phrases):
+            raise RulesError(f"{vocab_path.name}: noun class '{cls}' must be a list of phrases")
+        for p in phrases:
+            noun_classes.setdefault(" ".join(p.lower().split()), set()).add(cls)
+    noun_rx = regex.compile(r"\s*(?:" + _alternation(list(noun_classes)) + ")", regex.IGNORECASE)
+
+    def words(key: str) -> list[str]:
+        value = vocab.get(key) or []
+        if not isinstance(value, list) or not all(isinstance(p, str) for p in value):
+            raise RulesError(f"{vocab_path.name}: '{key}' must be a list of phrases")
+        for p in value:
+            compile_phrase(p, f"{vocab_path.name}: {key}")
+        return value
+
+    link_rx = regex.compile(r"(?:" + _alternation(words("link_before")) + r")\s*$", regex.IGNORECASE)
+    scope_rx = regex.compile(_alternation(words("scope_openers")), regex.IGNORECASE)
+    kind_cues: list[tuple[str, Pattern]] = []
+    cues = vocab.get("kind_cues") or {}
+    if not isinstance(cues, dict) or set(cues) - {"target", "actual"}:
+        raise RulesError(f"{vocab_path.name}: 'kind_cues' must map 'target'/'actual' to phrases")
+    for kind, phrases in cues.items():
+        kind_cues += [(kind, p) for p in _phrases(phrases, f"{vocab_path.name}: kind_cues.{kind}")]
+    target_headings = _phrases(vocab.get("target_headings"), f"{vocab_path.name}: target_headings")
+
+    metrics_path = base / "metrics.yaml"
+    entries = _catalog_entries(metrics_path)
+    codes = {e["code"]: e["unit"] for e in entries}
+    rules: list[MetricRule] = []
+    for e in entries:
+        where = f"{metrics_path.name}: metric '{e['code']}'"
+        classes = e.get("nouns") or []
+        if not isinstance(classes, list):
+            raise RulesError(f"{where}: 'nouns' must be a list of noun classes")
+        for cls in classes:
+            if cls not in nouns:
+                raise RulesError(f"{where}: unknown noun class {cls!r} (known: {', '.join(sorted(nouns))})")
+        cue_items = e.get("cues") or []
+        if not isinstance(cue_items, list):
+            raise RulesError(f"{where}: 'cues' must be a list")
+        whole = e.get("ratio_whole")
+        if whole is not None and (whole not in codes or codes[whole] != e["unit"]):
+            raise RulesError(f"{where}: ratio_whole {whole!r} is not a metric with unit {e['unit']}")
+        if not cue_items and not e.get("noun_only") and whole is None:
+            pass  # reachable only as the whole of a ratio or by noun; allowed
+        rules.append(
+            MetricRule(
+                code=e["code"], unit=e["unit"], label_vi=e["label_vi"], description=e["description"],
+                nouns=frozenset(classes),
+                cues=tuple(_cue(c, f"{where} cue #{i + 1}") for i, c in enumerate(cue_items)),
+                not_=_phrases(e.get("not"), f"{where} not"),
+                noun_only=bool(e.get("noun_only", False)),
+                ratio_whole=whole,
+            )
+        )
+    return Rules(
+        metrics=rules, noun_rx=noun_rx,
+        noun_classes={k: frozenset(v) for k, v in noun_classes.items()},
+        link_rx=link_rx, scope_rx=scope_rx, kind_cues=kind_cues, target_headings=target_headings,
+        by_code={r.code: r for r in rules},
+    )
+
+
+@functools.lru_cache(maxsize=4)
+def _cached(rules_dir: str) -> Rules:
+    return load_rules(Path(rules_dir))
+
+
+def get_rules(rules_dir: Path | None = None) -> Rules:
+    """The compiled rules, loaded once per process (per rules folder)."""
+    return _cached(str(Path(rules_dir or RULES_DIR).resolve()))
