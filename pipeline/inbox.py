@@ -26,7 +26,7 @@ from multiprocessing import get_context
 from pathlib import Path
 
 from pipeline.config import DATA_DIR, SUPPORTED_SUFFIXES, Limits
-from pipeline.process import ERROR, QUARANTINED, ProcessResult, process_file, sha256_file
+from pipeline.process import ERROR, QUARANTINED, ProcessResult, preflight, process_file, sha256_file
 from pipeline.warehouse import LOADED, SKIPPED, UNCHANGED, LoadOutcome, open_warehouse
 
 DEFAULT_ARCHIVE_ROOT = DATA_DIR / "raw"
@@ -232,6 +232,8 @@ def ingest(
     started = time.perf_counter()
     process_many = process_many or process_sequential
     files, busy = settled(list_files(paths), settle_seconds)
+    if files:
+        preflight()  # a broken setup must not send every file to quarantine
 
     with open_warehouse(warehouse, lock_timeout=lock_timeout, on_wait=on_wait) as wh:
         run_id = wh.start_run(trigger)

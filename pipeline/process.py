@@ -52,6 +52,30 @@ class ProcessResult:
         return self.status == OK
 
 
+class PipelineSetupError(Exception):
+    """Extraction cannot run at all (broken rules file, missing model): not any file's fault."""
+
+
+def preflight() -> None:
+    """Run read-free extraction once on a tiny built-in document, so a broken installation
+    or rules file stops the run with one clear error instead of quarantining every file.
+    Also warms the lazy model singletons of this process."""
+    from extractors.pipeline import extract
+    from pipeline.document import RawDocument, RawPage
+    from pipeline.normalize import normalize
+    from pipeline.validate import check
+
+    raw = RawDocument("preflight.txt", "0" * 64, "txt",
+                      [RawPage("BÁO CÁO\nBộ phận Một cửa tiếp nhận 10 hồ sơ.\n")], paginated=False)
+    try:
+        check(extract(normalize(raw)))
+    except Exception as exc:
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        raise PipelineSetupError(
+            f"extraction cannot run, no file was touched ({type(exc).__name__}: {first_line})"
+        ) from exc
+
+
 def sha256_file(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as fh:

@@ -1,0 +1,207 @@
+"""process_file (never raises for a bad file) and the inbox: listing, settling, archiving."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import threading
+import time
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from pipeline import inbox
+from pipeline.inbox import REASON_SUFFIX, archive, list_files, settled
+from pipeline.process import ERROR, OK, QUARANTINED, process_file
+from pipeline.warehouse import LoadOutcome
+
+REPORT = (
+    "ỦY BAN NHÂN DÂN XÃ TÂN THÀNH\n"
+    "BÁO CÁO\n"
+    "Kết quả thực hiện chuyển đổi số tháng 7 năm 2025\n"
+    "Trong tháng, Bộ phận Một cửa tiếp nhận 120 hồ sơ, trong đó 84 hồ sơ trực tuyến.\n"
+)
+
+
+def write(path: Path, text: str = REPORT) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_good_file_gives_metadata_and_its_hash(tmp_path: Path) -> None:
+    path = write(tmp_path / "bc.txt")
+    result = process_file(path)
+    assert result.status == OK and result.ok
+    assert result.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert result.size_bytes == path.stat().st_size
+    assert result.meta is not None and result.meta.doc_type == "report"
+    assert result.file_type == "txt" and result.source_file == "bc.txt"
+    for f in result.facts:  # evidence spans point into the document (once facts are extracted)
+        assert f.evidence and 0 <= f.char_start < f.char_end
+    assert pickle.loads(pickle.dumps(result)) == result  # crosses process and task boundaries
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "code"),
+    [
+        ("empty.txt", b"", "empty"),
+        ("broken.pdf", b"%PDF-1.4\n1 0 obj <<", "corrupt"),
+        ("table.xlsx", b"PK\x03\x04", "unsupported"),
+    ],
+)
+def test_bad_files_become_quarantine_reasons(tmp_path: Path, name: str, content: bytes, code: str) -> None:
+    path = tmp_path / name
+    path.write_bytes(content)
+    result = process_file(path)
+    assert result.status == QUARANTINED
+    assert result.code == code and result.reason
+    assert result.sha256 == hashlib.sha256(content).hexdigest()
+
+
+def test_missing_file_is_a_transient_error_not_a_quarantine(tmp_path: Path) -> None:
+    result = process_file(tmp_path / "gone.txt")
+    assert result.status == ERROR and result.code == "unreachable" and result.sha256 is None
+
+
+def test_a_crash_inside_extraction_is_contained(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import extractors.pipeline
+
+    def boom(doc):
+        raise IndexError("list index out of range")
+
+    monkeypatch.setattr(extractors.pipeline, "extract", boom)
+    result = process_file(write(tmp_path / "odd.txt"))
+    assert result.status == QUARANTINED
+    assert result.code == "internal_error" and "IndexError" in result.reason
+
+
+# -- inbox -----------------------------------------------------------------------------
+
+
+def test_list_files_takes_supported_files_and_no_symlink_escapes(tmp_path: Path) -> None:
+    box = tmp_path / "inbox"
+    a = write(box / "a.txt")
+    b = write(box / "sub" / "b.TXT")
+    write(box / "notes.md")
+    write(box / ".hidden.txt")
+    write(box / ("old.pdf" + REASON_SUFFIX))
+    secret = write(tmp_path / "outside" / "secret.txt")
+    (box / "escape.txt").symlink_to(secret)
+    (box / "escape_dir").symlink_to(secret.parent, target_is_directory=True)
+    (box / "inside.txt").symlink_to(a)
+    found = list_files([box])
+    assert sorted(p.name for p in found) == ["a.txt", "b.TXT", "inside.txt"]
+    assert b.absolute() in found
+    # A file named explicitly is always taken (the reader then judges its type).
+    assert list_files([box / "notes.md", a, a]) == [(box / "notes.md").absolute(), a.absolute()]
+
+
+def test_settled_leaves_files_that_are_still_growing(tmp_path: Path) -> None:
+    old = write(tmp_path / "old.txt")
+    past = time.time() - 60
+    os.utime(old, (past, past))
+    growing = write(tmp_path / "growing.txt")
+    stop = threading.Event()
+
+    def append() -> None:
+        with open(growing, "a", encoding="utf-8") as fh:
+            while not stop.is_set():
+                fh.write("x")
+                fh.flush()
+                time.sleep(0.02)
+
+    writer = threading.Thread(target=append)
+    writer.start()
+    try:
+        ready, busy = settled([old, growing], interval=0.3)
+    finally:
+        stop.set()
+        writer.join()
+    assert ready == [old] and busy == [growing]
+
+
+def test_settled_does_not_wait_for_old_files(tmp_path: Path) -> None:
+    old = write(tmp_path / "old.txt")
+    past = time.time() - 60
+    os.utime(old, (past, past))
+    started = time.perf_counter()
+    assert settled([old], interval=5) == ([old], [])
+    assert time.perf_counter() - started < 1
+
+
+def test_archive_never_overwrites_and_writes_a_reason_file(tmp_path: Path) -> None:
+    root = tmp_path / "raw"
+    day = date(2025, 11, 24)
+    for i in range(3):
+        src = write(tmp_path / "inbox" / "bc.txt", f"version {i}")
+        target = archive(LoadOutcome("bc.txt", str(src), "h", "loaded"), root, today=day)
+        assert not src.exists()
+        assert target.read_text(encoding="utf-8") == f"version {i}"
+    assert sorted(p.name for p in (root / "processed" / "2025-11-24").iterdir()) == [
+        "bc.txt",
+        "bc__2.txt",
+        "bc__3.txt",
+    ]
+
+    src = write(tmp_path / "inbox" / "bad.pdf", "garbage")
+    target = archive(
+        LoadOutcome("bad.pdf", str(src), "abc", "quarantined", reason="corrupt: truncated"), root
+    )
+    assert target == root / "quarantine" / "bad.pdf"
+    reason = Path(str(target) + REASON_SUFFIX).read_text(encoding="utf-8")
+    assert "corrupt: truncated" in reason and "abc" in reason
+
+
+def test_archive_keep_inbox_copies_and_skipped_files_stay(tmp_path: Path) -> None:
+    root = tmp_path / "raw"
+    src = write(tmp_path / "inbox" / "a.txt")
+    assert archive(LoadOutcome("a.txt", str(src), "h", "loaded"), root, keep_inbox=True).exists()
+    assert src.exists()
+    assert archive(LoadOutcome("a.txt", str(src), "h", "unchanged"), root, keep_inbox=True) is None
+    assert archive(LoadOutcome("a.txt", str(src), "h", "skipped"), root) is None
+    assert src.exists()
+
+
+def test_ingest_accounts_for_every_file(tmp_path: Path) -> None:
+    box = tmp_path / "inbox"
+    write(box / "a.txt")
+    write(box / "b.txt", REPORT.replace("120", "121"))
+    (box / "empty.txt").write_bytes(b"")
+    (box / "copy_of_a.txt").write_bytes((box / "a.txt").read_bytes())
+    summary = inbox.ingest(
+        [box], warehouse=tmp_path / "w.duckdb", archive_root=tmp_path / "raw", settle_seconds=0, chunk_size=2
+    )
+    outcomes = {o.source_file: o.outcome for o in summary.outcomes}
+    assert outcomes == {
+        "a.txt": "loaded",
+        "b.txt": "loaded",
+        "empty.txt": "quarantined",
+        "copy_of_a.txt": "unchanged",
+    }
+    assert list(box.iterdir()) == []
+    archived = [
+        p for p in (tmp_path / "raw").rglob("*") if p.is_file() and not p.name.endswith(REASON_SUFFIX)
+    ]
+    assert len(archived) == 4
+    assert summary.error is None and summary.run_id == 1
+
+
+def test_a_broken_setup_stops_the_run_before_any_file_moves(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import extractors.pipeline
+    from pipeline.process import PipelineSetupError
+
+    def broken(doc):
+        raise ValueError("rules/metrics.yaml: not valid YAML\n  line 100")
+
+    monkeypatch.setattr(extractors.pipeline, "extract", broken)
+    src = write(tmp_path / "inbox" / "a.txt")
+    with pytest.raises(PipelineSetupError, match=r"no file was touched .*not valid YAML\)$"):
+        inbox.ingest(
+            [src.parent], warehouse=tmp_path / "w.duckdb", archive_root=tmp_path / "raw", settle_seconds=0
+        )
+    assert src.exists() and not (tmp_path / "raw").exists() and not (tmp_path / "w.duckdb").exists()
