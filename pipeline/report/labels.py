@@ -76,6 +76,9 @@ COLUMN_LABELS = {
     "period_known": "Biết kỳ báo cáo",
     "per_30_days": "Quy đổi 30 ngày",
     "rate_status": "Trạng thái quy đổi",
+    "doc_sha256": "Mã băm tệp (SHA-256)",
+    "target_fact_id": "Mã số liệu mục tiêu",
+    "actual_fact_id": "Mã số liệu thực hiện",
 }
 
 
