@@ -12,6 +12,7 @@ every file also gets a run_files row. All of a document's rows commit together o
 from __future__ import annotations
 
 import os
+import re
 import socket
 import time
 from collections.abc import Callable, Iterator
@@ -60,9 +61,10 @@ def _is_lock_conflict(exc: duckdb.Error) -> bool:
     return "lock" in text or "different configuration" in text
 
 
-def _short_duckdb_reason(exc: duckdb.Error) -> str:
-    # DuckDB appends a documentation link; keep the first sentence for a one-line message.
-    return str(exc).split(". See also")[0].strip()
+def _holder_of(exc: duckdb.Error) -> str:
+    """'PID 123, /usr/bin/python3' from DuckDB's lock message, when it names the holder."""
+    match = re.search(r"held in (.+?) \(PID (\d+)\)", str(exc))
+    return f" (PID {match.group(2)}, {match.group(1)})" if match else ""
 
 
 def _connect_with_retry(path: Path, read_only: bool, timeout: float) -> duckdb.DuckDBPyConnection:
@@ -76,8 +78,8 @@ def _connect_with_retry(path: Path, read_only: bool, timeout: float) -> duckdb.D
             if time.monotonic() >= deadline:
                 what = "read" if read_only else "write to"
                 raise WarehouseBusyError(
-                    f"cannot {what} {path}: another program has it open "
-                    f"({_short_duckdb_reason(exc)}); try again when it is closed"
+                    f"cannot {what} {path}: another program{_holder_of(exc)} has it open; "
+                    "try again when it is closed"
                 ) from None
             time.sleep(_DUCKDB_RETRY_SECONDS)
 
