@@ -246,3 +246,18 @@ def apply_corrections_csv(warehouse: Path, csv_path: Path) -> int:
     """Apply a corrections CSV (columns fact_id,value,reject,note,who) to the warehouse."""
     with _writable(warehouse) as con:
         return apply_corrections(con, Path(csv_path))
+
+
+def apply_default_corrections(con: duckdb.DuckDBPyConnection, csv_path: Path | None = None) -> int:
+    """Apply data/corrections.csv (or csv_path) if it exists; used after each ingest run.
+
+    A malformed file is logged, not raised: the documents just loaded must stay loaded.
+    """
+    path = Path(csv_path or DEFAULT_CORRECTIONS_CSV)
+    if not path.is_file():
+        return 0
+    try:
+        return apply_corrections(con, path)
+    except (CorrectionError, OSError, csv.Error) as exc:
+        log.warning("corrections not applied: %s", exc)
+        return 0

@@ -317,6 +317,10 @@ def _finish(warehouse: Path, summary: IngestSummary, lock_timeout: float | None,
             errors = sum(1 for o in summary.outcomes
                          if o.outcome == SKIPPED and o.reason != STILL_BEING_WRITTEN)
             wh.finish_run(summary.run_id, dict(summary.counts), errors=errors, error_text=error_text)
+            if error_text is None:
+                from pipeline.corrections import apply_default_corrections
+
+                apply_default_corrections(wh.con)  # data/corrections.csv, re-applied on every ingest
     except Exception:
         if error_text is None:
             raise
