@@ -85,7 +85,8 @@ def _compose(text: str) -> str:
     return unicodedata.normalize("NFC", "".join(out))
 
 
-_WORD = re.compile(r"[^\W\d_]+")
+# Letters plus any stray combining marks, so a mark left uncomposed stays with its word.
+_WORD = re.compile(r"(?:[^\W\d_]|[\u0300-\u036f])+")
 # A word ending in o+a, o+e or u+y where the second vowel carries the tone.
 _OLD_TONE_END = re.compile(r"([oOuU])([aAeEyY])([\u0300\u0301\u0303\u0309\u0323])$")
 
@@ -217,6 +218,7 @@ _HEADING = re.compile(
 _FULL_STOP = re.compile(r"[.!?…]['\"”’)\]]*$")
 _SOFT_STOP = re.compile(r"[:;]['\"”’)\]]*$")
 _GLUED_HYPHEN = re.compile(r"[^\W_]-$")
+_LEADING_PUNCT = re.compile(r"[,;:!?](?:\s|$)")
 _TABLE_CELL_SEP = " | "
 _WRAPPED = 0.75  # a line at least this share of the usual line width was wrapped by the layout
 
@@ -231,15 +233,21 @@ def _is_caps(line: str) -> bool:
 
 
 def _separator(current: str, nxt: str) -> str | None:
-    """How the text rules glue `nxt` to the output line so far: "", " ", or None (new line)."""
+    """How the text rules glue `nxt` to the output line so far: "", " ", or None (new line).
+
+    Only the start of `nxt` may matter: on a second run `nxt` is a whole joined line, and the
+    choice must not change (idempotence).
+    """
     if _TABLE_CELL_SEP in current or _starts_block(nxt):
         return None
     if _GLUED_HYPHEN.search(current):
         return ""
+    if _LEADING_PUNCT.match(nxt) and current[-1:].isalpha():
+        return ""  # as _SPACE_BEFORE_PUNCT would do within a line
     if _FULL_STOP.search(current):
         return None
-    if _is_caps(current) != _is_caps(nxt):
-        return None
+    if _is_caps(current):
+        return None  # an all-caps title or heading stands alone
     if _SOFT_STOP.search(current) and not nxt[0].islower():
         return None
     if nxt[0].isupper():

@@ -195,7 +195,7 @@ _ALPHABET = st.sampled_from(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=500, deadline=None)
 @given(st.lists(_ALPHABET, max_size=80).map("".join))
 def test_idempotent_and_never_crashes_on_vietnamese_like_text(text: str) -> None:
     once = normalize_text(text)
@@ -209,7 +209,7 @@ def test_idempotent_and_never_crashes_on_any_string(text: str) -> None:
     assert normalize_text(once) == once
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=500, deadline=None)
 @given(st.lists(st.sampled_from(["Báo cáo số 5.676", "hồ sơ trực tuyến", "1. Về pháp lý", "- Chủ trì;",
                                  "TỔNG HỢP", "đạt 19,95 %.", "02-", "KH/BCĐ", "", " ", "7", "Minh", "17/40"]),
                 max_size=25).map("\n".join))
