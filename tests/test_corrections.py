@@ -129,10 +129,60 @@ def test_malformed_csv_is_refused_with_its_line(loaded, tmp_path, body, message)
 
 @pytest.mark.parametrize(
     "text, value",
-    [("5.679", 5679.0), ("1.234.567", 1234567.0), ("1.234,5", 1234.5), ("80,05", 80.05), ("93.32", 93.32),
-     ("42", 42.0), (" 7 ", 7.0), ("", None)],
+    [
+        ("5.679", 5679.0),
+        ("1.234.567", 1234567.0),
+        ("1.234,5", 1234.5),
+        ("80,05", 80.05),
+        ("93.32", 93.32),
+        ("42", 42.0),
+        (" 7 ", 7.0),
+        ("", None),
+    ],
 )
 def test_csv_values_are_read_the_vietnamese_way(text, value):
     from pipeline.corrections import _parse_value
 
     assert _parse_value(text, "here") == value
+
+
+def test_default_csv_is_applied_after_ingest_and_survives_reingest(tmp_path, monkeypatch):
+    from pipeline import corrections
+    from pipeline.inbox import ingest
+    from pipeline.samples.generator import compose_corpus, write_document
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    ((sample, _),) = compose_corpus(1, seed=5, formats=("txt",))
+    write_document(sample, inbox / sample.name, "txt")
+    wh = tmp_path / "wh.duckdb"
+    csv_path = tmp_path / "corrections.csv"
+    monkeypatch.setattr(corrections, "DEFAULT_CORRECTIONS_CSV", csv_path)
+
+    def run() -> None:
+        ingest([inbox], warehouse=wh, archive_root=tmp_path / "archive", keep_inbox=True, settle_seconds=0)
+
+    run()
+    fid, metric, value = query(wh, "SELECT fact_id, metric, value FROM facts_corrected ORDER BY char_start")[
+        0
+    ]
+    csv_path.write_text(f"fact_id,value,note,who\n{fid},{value + 1:g},sửa tay,lan\n", encoding="utf-8")
+    run()  # same bytes: the document is unchanged, the CSV is applied at the end of the run
+    assert query(wh, "SELECT value, original_value FROM facts_corrected WHERE fact_id = ?", [fid]) == [
+        (value + 1, value)
+    ]
+    run()
+    assert query(wh, "SELECT count(*) FROM corrections") == [(1,)]
+
+
+def test_malformed_default_csv_does_not_fail_ingest(loaded, tmp_path, caplog):
+    from pipeline.corrections import apply_default_corrections
+    from pipeline.warehouse import open_warehouse
+
+    wh, _ = loaded
+    bad = tmp_path / "corrections.csv"
+    bad.write_text("fact_id,value\nabc,mười\n", encoding="utf-8")
+    with open_warehouse(wh) as w:
+        assert apply_default_corrections(w.con, bad) == 0
+        assert apply_default_corrections(w.con, tmp_path / "absent.csv") == 0
+    assert "corrections not applied" in caplog.text
