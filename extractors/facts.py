@@ -19,6 +19,7 @@ head, the governing figure of a breakdown, and the section heading — nearest f
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import regex
@@ -28,6 +29,11 @@ from extractors.numbers import NumberMention, find_numbers
 from extractors.rules import Cue, MetricRule, Pattern, Rules
 from extractors.sentences import Sentence
 
+_NOUN_JOINT = regex.compile(r"\s*(?:,|/|(?<![\p{L}])(?:và|hoặc)(?![\p{L}]))")
+_COMMA = regex.compile(r"[,;]")
+_TABLE_SEP = " | "
+# A table row whose label or unit cell says the figures are percentages.
+_PERCENT_LABEL = regex.compile(r"\(\s*%\s*\)|\|\s*%\s*(?:\||$)|(?<![\p{L}])t[ỷỉ]\s+lệ(?![\p{L}])")
 _SEPARATOR = regex.compile(r",|;|(?<![\p{L}])và(?![\p{L}])|(?<![\p{L}])hoặc(?![\p{L}])|:|\|")
 
 # Bonus for a satisfied context, by where it was found (nearest first).
@@ -110,25 +116,51 @@ class FactFinder:
         self._exclude: list[tuple[int, int]] = []  # paren groups the current value is outside of
 
     # --- per value structure ------------------------------------------------------------
-    def _noun(self, low: str, end: int, limit: int, unit: str | None) -> tuple[frozenset[str], int]:
-        m = self.rules.noun_rx.match(low, end, limit)
+    def _noun_at(self, low: str, pos: int, limit: int) -> tuple[frozenset[str], int] | None:
+        m = self.rules.noun_rx.match(low, pos, limit)
         if not m:
-            return frozenset(), end
+            return None
         after = m.end()
         if after < limit and regex.match(r"[\p{L}\p{N}]", low[after]):
-            return frozenset(), end
+            return None
         phrase = " ".join(low[m.start() : m.end()].split())
         return self.rules.noun_classes.get(phrase, frozenset()), after
+
+    def _noun(self, low: str, end: int, limit: int, unit: str | None) -> tuple[frozenset[str], int]:
+        """The noun after a value, with a list of nouns joined to it ("cán bộ, công chức")."""
+        first = self._noun_at(low, end, limit)
+        if first is None:
+            return frozenset(), end
+        classes, after = first
+        while True:
+            joint = _NOUN_JOINT.match(low, after, limit)
+            if not joint:
+                break
+            more = self._noun_at(low, joint.end(), limit)
+            if more is None or "junk" in more[0]:
+                break
+            classes, after = classes | more[0], more[1]
+        return classes, after
 
     def _values(self, sent: Sentence, text: str, low: str) -> list[_Value]:
         groups = _paren_groups(sent.text, sent.start)
         values: list[_Value] = []
+        table = _TABLE_SEP in sent.text
         for m in find_numbers(text, sent.start, sent.end):
             classes, noun_end = self._noun(low, m.end, sent.end, m.unit)
             if "junk" in classes:
                 continue
-            if classes and not (classes - {"junk"}):
-                continue
+            if m.year_like and not classes:
+                continue  # "2025" alone is a year; "2027 hồ sơ" is a count
+            if table:
+                cell_start = text.rfind("|", sent.start, m.start)
+                first_cell = cell_start <= sent.start
+                rest = text[m.end : sent.end].lstrip()
+                if first_cell and not text[sent.start : m.start].strip() and rest.startswith("|"):
+                    continue  # the row number (STT) of a table
+                row = low[sent.start : m.start] + low[m.end : sent.end]
+                if m.unit is None and not m.is_ratio and _PERCENT_LABEL.search(row):
+                    m = dataclasses.replace(m, unit="percent")
             inner = [g for g in groups if g[0] <= m.start and m.end <= g[1]]
             container = max(inner, key=lambda g: g[0]) if inner else (sent.start, sent.end)
             masked = _mask(text, container[0], container[1], groups, (m.start, m.end))
@@ -150,22 +182,33 @@ class FactFinder:
         for clause, vs in by_clause.items():
             vs.sort(key=lambda v: v.m.start)
             text = masked_for(vs[0])
+            c0 = clause[0]
+            bounds: list[int] = []  # where the text between value i-1 and value i is cut
             for i, v in enumerate(vs):
                 lead = v.m.lead if v.m.lead >= 0 else v.m.start
                 prev = vs[i - 1] if i else None
-                left_start = clause[0] if prev is None else max(prev.noun_end, prev.m.end)
-                if prev is not None and prev.has_noun:
-                    seps = list(_SEPARATOR.finditer(text, left_start - clause[0], lead - clause[0]))
-                    left_start = clause[0] + seps[-1].end() if seps else lead
+                if prev is None:
+                    v.left = (c0, lead)
+                    bounds.append(c0)
+                    continue
+                start = max(prev.noun_end, prev.m.end)
+                commas = list(_COMMA.finditer(text, start - c0, lead - c0))
+                if commas:  # "822 hồ sơ đã giải quyết, 295 hồ sơ ...": the comma ends the first
+                    cut = c0 + commas[0].start()
+                    left_start = c0 + commas[-1].end()
+                elif prev.has_noun:
+                    seps = list(_SEPARATOR.finditer(text, start - c0, lead - c0))
+                    cut = c0 + seps[-1].start() if seps else lead
+                    left_start = c0 + seps[-1].end() if seps else lead
+                else:
+                    cut = left_start = start
+                bounds.append(cut)
                 v.left = (left_start, lead)
             for i, v in enumerate(vs):
-                nxt = vs[i + 1] if i + 1 < len(vs) else None
-                right_end = clause[1] if nxt is None else nxt.left[0]
-                if nxt is not None and nxt.left[0] == nxt.left[1] and not nxt.linked and nxt.has_noun:
-                    right_end = nxt.m.lead if nxt.m.lead >= 0 else nxt.m.start
-                scope = self.rules.scope_rx.search(text, v.noun_end - clause[0], right_end - clause[0])
+                right_end = clause[1] if i + 1 == len(vs) else bounds[i + 1]
+                scope = self.rules.scope_rx.search(text, v.noun_end - c0, max(v.noun_end, right_end) - c0)
                 if scope:
-                    right_end = clause[0] + scope.start()
+                    right_end = c0 + scope.start()
                 v.right = (v.m.end, max(v.m.end, right_end))
 
     # --- matching -----------------------------------------------------------------------
@@ -288,8 +331,13 @@ class FactFinder:
         heading_low = sent.heading.lower()
         facts: list[Fact] = []
         firsts: dict[tuple[int, int], _Value] = {}
-        for v in values:
+        prevs: dict[int, _Value] = {}
+        last: dict[tuple[int, int], _Value] = {}
+        for v in sorted(values, key=lambda x: x.m.start):
             firsts.setdefault(v.clause, v)
+            if v.clause in last:
+                prevs[id(v)] = last[v.clause]
+            last[v.clause] = v
         for v in values:
             first = firsts[v.clause]
             bare = v.m.unit is None and not v.has_noun and not v.m.is_ratio
@@ -316,6 +364,12 @@ class FactFinder:
                 if choice:
                     confidence = 0.9 if i == 0 else 0.8
                     break
+            prev = prevs.get(id(v))
+            if choice is None and prev is not None and v.m.unit == "percent":
+                # "179 hồ sơ thuộc dịch vụ công trực tuyến một phần, chiếm tỷ lệ 68,58 %"
+                window = (prev.m.end, prev.right[1])
+                choice = self._best(cands, ctx, window, "left", window[1], regions, heading_low)
+                confidence = 0.7
             if choice is None and head:
                 choice = self._best(cands, ctx, head, "left", head[1], regions, heading_low)
                 confidence = 0.65

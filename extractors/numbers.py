@@ -52,7 +52,15 @@ _TIME_BEFORE = regex.compile(
     regex.IGNORECASE,
 )
 _YEAR = regex.compile(r"(?:19|20)\d\d")
-_DATE_AFTER = regex.compile(r"/\d{1,2}/\d{2,4}|/\d{4}(?!\d)|-\d{1,2}-\d{2,4}|-\d{2}T|:\d\d")
+_DATE_AFTER = regex.compile(
+    r"/\d{1,2}/\d{2,4}|/\d{4}(?!\d)|-\d{1,2}-\d{2,4}|-\d{2}T|:\d\d|\s?[-–]\s?(?:19|20)\d\d(?!\d)"
+)
+# Place names with a number: "phường 1", "thôn 3", "tổ dân phố 5", "khu phố 2".
+_NAME_BEFORE = regex.compile(
+    r"(?<![\p{L}])(?:phường|quận|thôn|tổ\s+dân\s+phố|tổ|khu\s+phố|khóm|ấp|xóm|khu|lô|số\s+nhà|tiểu\s+khu|bản|"
+    r"đội|đường|km|quốc\s+lộ|tỉnh\s+lộ|phòng|tầng)\s*$",
+    regex.IGNORECASE,
+)
 _HEADING_BEFORE = regex.compile(r"(?:^|\n)[ \t]*(?:[-+*•]\s*)?(?:\(?\d{1,2}(?:\.\d{1,2})*)?$")
 _HEADING_AFTER = regex.compile(r"(?:\.\d{1,2})*(?:\.|\))(?=\s|$)")
 
@@ -88,6 +96,7 @@ class NumberMention:
     whole: float | None = None  # the 40 of "17/40"
     text: str = ""
     lead: int = -1  # where the qualifier words begin (== start when there are none)
+    year_like: bool = False  # "2027": a year unless a noun follows ("2027 hồ sơ")
 
     @property
     def is_ratio(self) -> bool:
@@ -127,11 +136,8 @@ def _is_not_a_value(text: str, start: int, end: int, token: str) -> bool:
         return True
     if _DOC_REF_BEFORE.search(before):
         return True
-    if _TIME_BEFORE.search(before):
+    if _TIME_BEFORE.search(before) or _NAME_BEFORE.search(before):
         return True
-    plain = "." not in token and "," not in token
-    if plain and _YEAR.fullmatch(token) and not regex.match(r"\s*(?:%|/)", after):
-        return True  # a bare year; counts this size are written with a thousands dot
     if _HEADING_BEFORE.search(before) and _HEADING_AFTER.match(after):
         return True  # "1.", "2.1.", "3)" opening a line
     if regex.match(r"\)\s", after) and regex.search(r"(?:^|\n|[:;.]\s)\s*$", before) and "(" not in before:
@@ -200,6 +206,7 @@ def find_numbers(text: str, start: int = 0, end: int | None = None) -> list[Numb
                 value = value * _MONEY_SCALE[scale_word]
                 stop = e + len(text[e:].split(money.group("scale"), 1)[0]) + len(money.group("scale"))
         qual, lead = _qualifier(text, s, stop)
-        out.append(NumberMention(s, stop, value, unit, qual, None, text[s:stop], lead))
+        year_like = unit is None and "." not in token and "," not in token and bool(_YEAR.fullmatch(token))
+        out.append(NumberMention(s, stop, value, unit, qual, None, text[s:stop], lead, year_like))
         pos = stop
     return out

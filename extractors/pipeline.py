@@ -39,10 +39,11 @@ def extract_facts(doc: Document, doc_type: str) -> list[Fact]:
         if not any(ch.isdigit() for ch in sent.text):
             continue
         default_kind = "target" if doc_type == "plan" else "actual"
-        if default_kind == "actual" and sent.top_heading:
-            top = sent.top_heading.lower()
-            if any(p.search(top) for p in rules.target_headings):
-                default_kind = "target"
+        top = sent.top_heading.lower()
+        if default_kind == "actual" and any(p.search(top) for p in rules.target_headings):
+            default_kind = "target"
+        elif default_kind == "target" and any(p.search(top) for p in rules.actual_headings):
+            default_kind = "actual"  # the baseline section of a plan
         for fact in finder.sentence_facts(sent, text, low, default_kind):
             fact.page = doc.page_at(fact.char_start)
             facts.append(fact)

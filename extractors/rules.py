@@ -74,6 +74,7 @@ class Rules:
     scope_rx: Any
     kind_cues: list[tuple[str, Pattern]]
     target_headings: tuple[Pattern, ...] = ()
+    actual_headings: tuple[Pattern, ...] = ()
     by_code: dict[str, MetricRule] = field(default_factory=dict)
 
 
@@ -219,6 +220,7 @@ def load_rules(rules_dir: Path | None = None) -> Rules:
     for kind, phrases in cues.items():
         kind_cues += [(kind, p) for p in _phrases(phrases, f"{vocab_path.name}: kind_cues.{kind}")]
     target_headings = _phrases(vocab.get("target_headings"), f"{vocab_path.name}: target_headings")
+    actual_headings = _phrases(vocab.get("actual_headings"), f"{vocab_path.name}: actual_headings")
 
     metrics_path = base / "metrics.yaml"
     entries = _catalog_entries(metrics_path)
@@ -254,6 +256,7 @@ def load_rules(rules_dir: Path | None = None) -> Rules:
         metrics=rules, noun_rx=noun_rx,
         noun_classes={k: frozenset(v) for k, v in noun_classes.items()},
         link_rx=link_rx, scope_rx=scope_rx, kind_cues=kind_cues, target_headings=target_headings,
+        actual_headings=actual_headings,
         by_code={r.code: r for r in rules},
     )
 
