@@ -257,6 +257,42 @@ def report(
 
 
 @app.command()
+def correct(
+    fact_id: Annotated[str | None, typer.Argument(help="fact_id (view facts_corrected).")] = None,
+    value: Annotated[float | None, typer.Option("--value", help="The right value (metric's unit).")] = None,
+    reject: Annotated[bool, typer.Option("--reject", help="The figure is wrong: leave it out.")] = False,
+    note: Annotated[str, typer.Option("--note", help="Why (required).")] = "",
+    who: Annotated[str | None, typer.Option("--who", help="Analyst (default: login name).")] = None,
+    csv_file: Annotated[Path | None, typer.Option("--csv", exists=True, dir_okay=False,
+                                                  help="Apply a corrections CSV instead.")] = None,
+    warehouse: WarehouseOpt = DEFAULT_WAREHOUSE,
+) -> None:
+    """Correct or reject one extracted figure; the fact itself is kept (pipeline.corrections)."""
+    from pipeline.corrections import CorrectionError, apply_corrections_csv, correct_fact
+
+    if not warehouse.is_file():
+        raise WarehouseError(f"no warehouse at {warehouse}; load files first with `commune-metrics ingest`")
+    if csv_file is not None:
+        try:
+            applied = apply_corrections_csv(warehouse, csv_file)
+        except CorrectionError as exc:
+            raise typer.BadParameter(str(exc), param_hint="--csv") from None
+        console.print(f"{applied} new correction{'s' if applied != 1 else ''} from {escape(str(csv_file))}")
+        return
+    if fact_id is None:
+        raise typer.BadParameter("give a FACT_ID (or --csv FILE)", param_hint="FACT_ID")
+    if (value is None) == (not reject):
+        raise typer.BadParameter("give exactly one of --value V or --reject", param_hint="--value/--reject")
+    if not note.strip():
+        raise typer.BadParameter("say why with --note", param_hint="--note")
+    try:
+        correct_fact(warehouse, fact_id, value, reject, note, who or "")
+    except CorrectionError as exc:
+        raise typer.BadParameter(str(exc), param_hint="FACT_ID") from None
+    console.print(f"{escape(fact_id)}: {'rejected' if reject else f'corrected to {value:g}'}")
+
+
+@app.command()
 def serve(
     cron: Annotated[str, typer.Option("--cron", help="When to run (cron, local time).")] = "0 1 * * *",
     timezone: Annotated[str | None, typer.Option("--timezone", help="IANA zone (local).")] = None,

@@ -186,3 +186,30 @@ def test_malformed_default_csv_does_not_fail_ingest(loaded, tmp_path, caplog):
         assert apply_default_corrections(w.con, bad) == 0
         assert apply_default_corrections(w.con, tmp_path / "absent.csv") == 0
     assert "corrections not applied" in caplog.text
+
+
+def test_cli_correct_command(loaded, tmp_path):
+    from typer.testing import CliRunner
+
+    from pipeline.cli import app
+
+    wh, doc = loaded
+    runner = CliRunner()
+    target = fid(doc, "dossiers.received")
+    ok = runner.invoke(
+        app, ["correct", target, "--value", "5679", "--note", "sổ", "--who", "lan", "-w", str(wh)]
+    )
+    assert ok.exit_code == 0, ok.output
+    assert corrected(wh, "dossiers.received")[:3] == (5679.0, 5676.0, True)
+    both = runner.invoke(app, ["correct", target, "--value", "1", "--reject", "--note", "x", "-w", str(wh)])
+    no_note = runner.invoke(app, ["correct", target, "--reject", "-w", str(wh)])
+    unknown = runner.invoke(app, ["correct", "0123456789ab", "--reject", "--note", "x", "-w", str(wh)])
+    assert (both.exit_code, no_note.exit_code, unknown.exit_code) == (2, 2, 2)
+    assert query(wh, "SELECT count(*) FROM corrections") == [(1,)]
+    csv_path = tmp_path / "c.csv"
+    csv_path.write_text(
+        f"fact_id,reject,note\n{fid(doc, 'dossiers.received_offline')},true,trùng\n", encoding="utf-8"
+    )
+    applied = runner.invoke(app, ["correct", "--csv", str(csv_path), "-w", str(wh)])
+    assert applied.exit_code == 0 and "1 new correction" in applied.output
+    assert corrected(wh, "dossiers.received_offline")[3] is True
