@@ -239,3 +239,39 @@ def _sheet_cols(table: str, cols: list[str]) -> list[str]:
         columns = {table: cols}
 
     return sheet_columns(_Data(), table)  # type: ignore[arg-type]
+
+
+SAMPLES = Path(__file__).resolve().parent.parent / "data" / "raw" / "samples"
+
+
+@pytest.mark.slow
+def test_report_from_the_sample_inbox(tmp_path):
+    """Real ingest of data/raw/samples: the planted inconsistencies are the flags, and every
+    commune of the samples is in the report."""
+    import json
+
+    from pipeline.inbox import ingest
+
+    gold = SAMPLES.parent / "samples_gold.jsonl"
+    if not gold.is_file():
+        pytest.skip("sample inbox not present")
+    metas = [
+        json.loads(line)["doc_meta"]
+        for line in gold.read_text(encoding="utf-8").splitlines()
+        if line.startswith('{"doc_meta"')
+    ]
+    wh = tmp_path / "wh.duckdb"
+    ingest([SAMPLES], warehouse=wh, archive_root=tmp_path / "archive", keep_inbox=True, settle_seconds=0)
+    flagged = {(r[0], r[1]) for r in query(wh, "SELECT source_file, rule FROM flags")}
+    planted = {(m["doc"], rule) for m in metas for rule in m.get("inconsistent", [])}
+    assert planted and flagged == planted
+
+    html_path = tmp_path / "r.html"
+    build_report(wh, html_path, tmp_path / "r.xlsx", corrections_csv=None)
+    html = html_path.read_text(encoding="utf-8")
+    for m in metas:
+        assert f">{m['commune']}</a>" in html, m["commune"]
+    assert (
+        openpyxl.load_workbook(tmp_path / "r.xlsx")[FACTS].max_row - 1
+        == query(wh, "SELECT count(*) FROM facts_corrected")[0][0]
+    )
