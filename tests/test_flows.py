@@ -1,0 +1,184 @@
+"""The Prefect flow end to end under prefect_test_harness (one temporary server for the
+whole session: it costs ~9 s to start). Generated PDF/DOCX/TXT reports plus a corrupt PDF
+and a zero-byte file go in; every file must be accounted for, in the warehouse and on disk."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+import flows.ingest as flow_module  # first: sets Prefect's offline defaults before prefect loads
+from flows.ingest import _cache_key, run_ingest_flow
+from pipeline.process import ERROR, ProcessResult
+from pipeline.warehouse import connect_readonly
+
+pytestmark = pytest.mark.slow
+
+FORMATS = ("pdf", "docx", "txt")
+
+
+@pytest.fixture(scope="session")
+def prefect_harness(tmp_path_factory: pytest.TempPathFactory):
+    from prefect.settings import PREFECT_RESULTS_LOCAL_STORAGE_PATH, temporary_settings
+    from prefect.testing.utilities import prefect_test_harness
+
+    storage = tmp_path_factory.mktemp("prefect-results")
+    with (
+        prefect_test_harness(server_startup_timeout=120),
+        temporary_settings({PREFECT_RESULTS_LOCAL_STORAGE_PATH: storage}),
+    ):
+        yield
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[dict]]:
+    from pipeline.samples.generator import generate_corpus
+
+    out = tmp_path_factory.mktemp("corpus")
+    gold = generate_corpus(out, n=6, seed=11, formats=FORMATS)
+    metas = [
+        json.loads(line)["doc_meta"]
+        for line in gold.read_text(encoding="utf-8").splitlines()
+        if '"doc_meta"' in line
+    ]
+    gold.unlink()
+    return out, metas
+
+
+def drop(corpus_dir: Path, inbox: Path) -> list[str]:
+    inbox.mkdir(parents=True, exist_ok=True)
+    for path in corpus_dir.iterdir():
+        shutil.copy2(path, inbox / path.name)
+    (inbox / "corrupt.pdf").write_bytes(b"%PDF-1.7\n1 0 obj << /Type /Catalog >>\nendobj\n" + b"\x00" * 64)
+    (inbox / "zero.docx").write_bytes(b"")
+    return sorted(p.name for p in inbox.iterdir())
+
+
+def flow_args(tmp_path: Path) -> dict:
+    return {
+        "paths": [str(tmp_path / "inbox")],
+        "warehouse": str(tmp_path / "w.duckdb"),
+        "archive_root": str(tmp_path / "raw"),
+        "settle_seconds": 0,
+    }
+
+
+def rows(tmp_path: Path, sql: str) -> list[tuple]:
+    con = connect_readonly(tmp_path / "w.duckdb")
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def test_flow_end_to_end_accounts_for_every_file(prefect_harness, corpus, tmp_path: Path) -> None:
+    corpus_dir, metas = corpus
+    dropped = drop(corpus_dir, tmp_path / "inbox")
+    summary = run_ingest_flow(workers=2, **flow_args(tmp_path))
+
+    assert summary.counts == {"loaded": 6, "quarantined": 2}
+    assert list((tmp_path / "inbox").iterdir()) == []
+    processed = [p.name for p in (tmp_path / "raw" / "processed").rglob("*") if p.is_file()]
+    quarantined = [
+        p.name for p in (tmp_path / "raw" / "quarantine").iterdir() if not p.name.endswith(".reason.txt")
+    ]
+    assert sorted(processed + quarantined) == dropped
+    assert sorted(quarantined) == ["corrupt.pdf", "zero.docx"]
+    assert (
+        (tmp_path / "raw" / "quarantine" / "zero.docx.reason.txt").read_text(encoding="utf-8").count("empty")
+    )
+
+    docs = dict(rows(tmp_path, "SELECT source_file, doc_type FROM documents WHERE status = 'loaded'"))
+    assert docs == {m["doc"]: m["doc_type"] for m in metas}
+    assert sorted(rows(tmp_path, "SELECT source_file FROM quarantine")) == [("corrupt.pdf",), ("zero.docx",)]
+    assert rows(tmp_path, "SELECT status, loaded, quarantined, trigger FROM runs") == [
+        ("ok", 6, 2, "prefect")
+    ]
+
+    facts = rows(tmp_path, "SELECT source_file, evidence, char_start, char_end, page FROM facts")
+    if facts:  # the rule engine produces facts: every good document has some, with evidence
+        assert {f[0] for f in facts} == set(docs)
+        for source, evidence, start, end, page in facts:
+            assert evidence and 0 <= start < end, source
+            assert (page is None) == source.endswith((".txt", ".docx")), source
+
+
+def test_reingest_changes_nothing_and_a_corrected_file_becomes_current(
+    prefect_harness, corpus, tmp_path: Path
+) -> None:
+    corpus_dir, _ = corpus
+    drop(corpus_dir, tmp_path / "inbox")
+    run_ingest_flow(workers=2, **flow_args(tmp_path))
+    count_sql = (
+        "SELECT (SELECT count(*) FROM document_versions), (SELECT count(*) FROM fact_rows), "
+        "(SELECT count(*) FROM quarantine_rows)"
+    )
+    before = rows(tmp_path, count_sql)
+
+    drop(corpus_dir, tmp_path / "inbox")
+    again = run_ingest_flow(workers=2, **flow_args(tmp_path))
+    assert again.counts == {"unchanged": 6, "quarantined": 2}
+    assert rows(tmp_path, count_sql) == before
+
+    txt = next(p for p in sorted(corpus_dir.iterdir()) if p.suffix == ".txt")
+    inbox = tmp_path / "inbox"
+    shutil.rmtree(inbox)
+    inbox.mkdir()
+    corrected = inbox / ("sua_" + txt.name)
+    corrected.write_text(
+        txt.read_text(encoding="utf-8") + "\nSố liệu đã được rà soát, cập nhật lại.\n", encoding="utf-8"
+    )
+    third = run_ingest_flow(workers=1, **flow_args(tmp_path))
+    assert third.counts == {"loaded": 1}
+    assert third.outcomes[0].version == 2 and third.outcomes[0].replaced_version == 1
+    current = rows(
+        tmp_path,
+        f"SELECT source_file FROM documents WHERE doc_key = "
+        f"(SELECT doc_key FROM document_history WHERE source_file = '{corrected.name}')",
+    )
+    assert current == [(corrected.name,)]
+    history = rows(
+        tmp_path,
+        f"SELECT source_file, version, is_current FROM document_history WHERE doc_key = "
+        f"(SELECT doc_key FROM document_history WHERE source_file = '{corrected.name}') "
+        "ORDER BY version",
+    )
+    assert history == [(txt.name, 1, False), (corrected.name, 2, True)]
+    assert rows(tmp_path, f"SELECT count(*) FROM facts WHERE source_file = '{txt.name}'") == [(0,)]
+
+
+def test_transient_errors_are_retried(
+    prefect_harness, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "bc.txt").write_text("BÁO CÁO\nTiếp nhận 12 hồ sơ.\n", encoding="utf-8")
+    real = flow_module.process_file
+    calls: list[str] = []
+
+    def flaky(path, limits=None, sha256=None):
+        calls.append(str(path))
+        if len(calls) == 1:
+            return ProcessResult(
+                Path(path).name,
+                str(path),
+                sha256,
+                None,
+                ERROR,
+                code="unreachable",
+                reason="PermissionError: locked by the scanner",
+            )
+        return real(path, limits, sha256=sha256)
+
+    monkeypatch.setattr(flow_module, "process_file", flaky)
+    summary = run_ingest_flow(workers=1, **flow_args(tmp_path))
+    assert len(calls) == 2 and summary.counts == {"loaded": 1}
+
+
+def test_cache_key_is_the_file_hash_and_the_code_version() -> None:
+    first = _cache_key(None, {"path": "/a/x.pdf", "sha256": "ab" * 32})
+    assert first == _cache_key(None, {"path": "/b/renamed.pdf", "sha256": "ab" * 32})
+    assert first != _cache_key(None, {"path": "/a/x.pdf", "sha256": "cd" * 32})
