@@ -32,6 +32,7 @@ from pipeline.warehouse import LOADED, SKIPPED, UNCHANGED, LoadOutcome, open_war
 DEFAULT_ARCHIVE_ROOT = DATA_DIR / "raw"
 REASON_SUFFIX = ".reason.txt"
 STILL_BEING_WRITTEN = "still being written; left for the next run"
+GONE = "gone before it was read (another run took it)"
 DEFAULT_SETTLE_SECONDS = float(os.environ.get("CM_SETTLE_SECONDS", "1.0"))
 
 # A file to extract: (path, sha256 of its bytes).
@@ -279,6 +280,8 @@ def _ingest_chunk(chunk: list[Path], known: set[str], run_id: int, warehouse: Pa
     for path in chunk:
         try:
             hashed.append((path, sha256_file(path), None))
+        except FileNotFoundError:
+            hashed.append((path, None, GONE))
         except OSError as exc:
             hashed.append((path, None, f"unreachable: {exc.strerror or exc}"))
     todo = [(p, sha) for p, sha, err in hashed if sha is not None and sha not in known]
@@ -315,7 +318,7 @@ def _finish(warehouse: Path, summary: IngestSummary, lock_timeout: float | None,
     try:
         with open_warehouse(warehouse, lock_timeout=lock_timeout) as wh:
             errors = sum(1 for o in summary.outcomes
-                         if o.outcome == SKIPPED and o.reason != STILL_BEING_WRITTEN)
+                         if o.outcome == SKIPPED and o.reason not in (STILL_BEING_WRITTEN, GONE))
             wh.finish_run(summary.run_id, dict(summary.counts), errors=errors, error_text=error_text)
             if error_text is None:
                 from pipeline.corrections import apply_default_corrections

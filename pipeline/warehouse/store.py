@@ -183,11 +183,12 @@ class Warehouse:
 
     def load(self, result: ProcessResult, run_id: int) -> LoadOutcome:
         """Load one processed file in one transaction."""
+        # Loaded already (maybe by a concurrent run while this one was extracting)?
+        if result.sha256 is not None and self._loaded_version(result.sha256) is not None:
+            return self.record_unchanged(run_id, result.source_file, result.path, result.sha256)
         if result.status == ERROR or result.sha256 is None:
             return self.record_skipped(run_id, result.source_file, result.path, result.sha256,
                                        f"{result.code}: {result.reason}")
-        if self._loaded_version(result.sha256) is not None:
-            return self.record_unchanged(run_id, result.source_file, result.path, result.sha256)
 
         self.con.begin()
         try:
