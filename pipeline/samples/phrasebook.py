@@ -32,7 +32,7 @@ QUALIFIER_ODDS = {
     "target": (("eq", 0.5), ("gte", 0.3), ("gt", 0.2)),
 }
 # Clause boundaries used to cut a short evidence span out of a sentence.
-STRONG_BREAKS = ";():"
+STRONG_BREAKS = ";()"
 
 
 @dataclass(frozen=True)
@@ -161,16 +161,34 @@ def fill(text: str, values: dict[str, float], kind: str, phrases: PhraseSet, rng
 
 
 def evidence_span(text: str, slots: tuple[Slot, ...], index: int) -> str:
-    """The clause of `text` that holds slot `index`: cut at ; ( ) : and, when another value is
-    in the same clause, at the comma between them."""
+    """The clause of `text` that holds slot `index`: cut at ; ( ) and at a colon that has words
+    of its own before the value; when a neighbouring value shares the clause, cut at the
+    separator between the two (", ", " và "); values with no separator share the clause."""
     slot = slots[index]
-    left = max((text.rfind(ch, 0, slot.start) for ch in STRONG_BREAKS), default=-1) + 1
+    left = max(text.rfind(ch, 0, slot.start) for ch in STRONG_BREAKS) + 1
+    colon = text.rfind(":", left, slot.start)
+    if colon != -1 and len(re.findall(r"\w+", text[colon + 1 : slot.start])) >= 2:
+        left = colon + 1
     right_candidates = [i for i in (text.find(ch, slot.end) for ch in STRONG_BREAKS) if i != -1]
     right = min(right_candidates) if right_candidates else len(text)
-    if index > 0 and slots[index - 1].end > left and text[slots[index - 1].end : slot.start].count(", "):
-        left = text.find(", ", slots[index - 1].end) + 2
+    if index > 0 and slots[index - 1].end > left:
+        left = max(left, _after_separator(text, slots[index - 1].end, slot.start))
     if index + 1 < len(slots) and slots[index + 1].start < right:
-        comma = text.rfind(", ", slot.end, slots[index + 1].start)
-        if comma != -1:
-            right = comma
+        right = min(right, _before_separator(text, slot.end, slots[index + 1].start))
     return text[left:right].strip().rstrip(".").strip()
+
+
+VALUE_SEPARATORS = (", ", " và ")
+
+
+def _after_separator(text: str, prev_end: int, start: int) -> int:
+    gap = text[prev_end:start]
+    cuts = [gap.rfind(sep) + len(sep) for sep in VALUE_SEPARATORS if sep in gap]
+    # No separator (a ratio "17/40", or "74 lĩnh vực với 342 thủ tục"): the values share a clause.
+    return prev_end + max(cuts) if cuts else 0
+
+
+def _before_separator(text: str, end: int, next_start: int) -> int:
+    gap = text[end:next_start]
+    cuts = [gap.find(sep) for sep in VALUE_SEPARATORS if sep in gap]
+    return end + min(cuts) if cuts else len(text)
