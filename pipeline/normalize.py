@@ -319,7 +319,7 @@ def normalize_text(text: str) -> str:
 def normalize(raw: RawDocument) -> Document:
     """Normalize a document page by page; the page map is in offsets of the normalized text."""
     page_lines = [_drop_page_numbers(_clean_text(page.text, p)) for p, page in enumerate(raw.pages)]
-    if raw.paginated:
+    if len(raw.pages) >= 3:  # PDF pages, or TXT pages split on form feeds
         keys = _running_lines(page_lines)
         page_lines = [_drop_running_lines(lines, keys) for lines in page_lines]
     flat = [line for lines in page_lines for line in lines]

@@ -174,3 +174,16 @@ def test_read_file_rejects_unknown_engine(tmp_path: Path) -> None:
     path.write_text("Một câu.", encoding="utf-8")
     with pytest.raises(ValueError):
         read_file(path, engine="magic")  # type: ignore[arg-type]
+
+
+def test_txt_form_feed_pages_lose_their_running_header(tmp_path: Path) -> None:
+    pages = [
+        f"UBND XÃ MINH LONG\nVề nội dung thứ {word}: đã thực hiện {i * 5} việc.\n{i}\n"
+        for i, word in enumerate(["nhất", "hai", "ba", "tư"], start=1)
+    ]
+    path = tmp_path / "pdftotext.txt"
+    path.write_text("\f".join(pages) + "\f", encoding="utf-8")
+    doc = load_document(path)
+    assert not doc.paginated and doc.page_at(0) is None
+    assert doc.text.splitlines() == [f"Về nội dung thứ {w}: đã thực hiện {i * 5} việc."
+                                     for i, w in enumerate(["nhất", "hai", "ba", "tư"], start=1)]

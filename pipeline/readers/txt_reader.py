@@ -47,10 +47,15 @@ def read_txt(path: Path, data: bytes) -> RawDocument:
     text = decode_text(data, path.name)
     if not text.strip():
         raise EmptyFileError(f"{path.name} contains only whitespace")
+    # Text saved from a PDF (pdftotext) separates pages with form feeds; keeping them apart lets
+    # the normalizer find running headers. Page numbers stay meaningless for TXT (paginated=False).
+    pages = [RawPage(text=page) for page in text.split("\f")]
+    while len(pages) > 1 and not pages[-1].text.strip():
+        pages.pop()
     return RawDocument(
         source_name=path.name,
         sha256=sha256_bytes(data),
         file_type="txt",
-        pages=[RawPage(text=text)],
+        pages=pages,
         paginated=False,
     )
