@@ -132,6 +132,17 @@ def _person(rng: random.Random) -> str:
                      rng.choice(names["given_female"])))
 
 
+_COMMUNE_WORD = re.compile(r"(?<!cấp )(?<!Cấp )\b([Xx])ã\b(?! hội)")
+
+
+def localize(text: str, division: str) -> str:
+    """Templates say "xã"; a ward's or special zone's report names its own kind of unit
+    ("UBND phường", "Phường có 12 tổ dân phố"), but keeps the generic "cấp xã" and "xã hội"."""
+    if division == "xã":
+        return text
+    return _COMMUNE_WORD.sub(lambda m: division if m.group(1) == "x" else division.capitalize(), text)
+
+
 class Context:
     """Fills the fact-free placeholders of common.yaml for one document."""
 
@@ -184,7 +195,7 @@ class Context:
                 return str(self.rng.choice([2025, 2026]))
             raise KeyError(f"unknown placeholder {{{key}}} in {text!r}")
 
-        return re.sub(r"\{(\w+)\}", one, text)
+        return localize(re.sub(r"\{(\w+)\}", one, text), self.commune.division)
 
     def filler(self, topic: str, count: int) -> list[str]:
         pool = load_common()["filler"][topic]
@@ -317,7 +328,7 @@ class DocumentWriter:
     def sentence(self, chosen: Chosen, world: World, bullet: bool = False) -> str:
         kind = chosen.template.kind
         values = world.values if kind == "actual" else {**world.values, **world.targets}
-        filled = fill(chosen.text, values, kind, self.phrases, self.rng)
+        filled = fill(localize(chosen.text, self.commune.division), values, kind, self.phrases, self.rng)
         for i, slot in enumerate(filled.slots):
             self.facts.append(GoldFact(slot.metric, kind, slot.value, slot.qualifier,
                                        evidence_span(filled.text, filled.slots, i), slot.value_text))
@@ -549,7 +560,7 @@ def write_document(doc: SampleDoc, path: Path, fmt: str, scan_dpi: int = 150) ->
     if fmt == "pdf":
         render.write_pdf(path, pages, page_numbers=True)
     elif fmt == "scan":
-        render.write_scanned_pdf(path, pages, dpi=scan_dpi)
+        render.write_scanned_pdf(path, pages, dpi=scan_dpi, page_numbers=True)
     elif fmt == "docx":
         render.write_docx(path, doc.blocks)
     elif fmt == "txt":
