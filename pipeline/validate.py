@@ -214,7 +214,8 @@ def _flag(check: Check, kind: str, ops: Sequence[Operand], outcome: Outcome) -> 
         expected=outcome.expected,
         actual=outcome.actual,
         difference=difference,
-        message=f"{check.message}: {outcome.detail}" if outcome.detail else check.message,
+        message=("Mục tiêu: " if kind == "target" else "")
+        + (f"{check.message}: {outcome.detail}" if outcome.detail else check.message),
         evidence=evidence,
         fact_indexes=[op.index for op in ops],
         severity=check.severity,

@@ -145,7 +145,7 @@ def test_only_same_kind_is_compared():
     ex.facts += [fact("dossiers.in_progress", 7, kind="target")]
     flags = check(ex)
     assert rules(flags) == {"in_progress_eq_on_time_plus_overdue"}
-    assert flags[0].kind == "target"
+    assert flags[0].kind == "target" and flags[0].message.startswith("Mục tiêu: ")
 
 
 def test_part_of_whole_and_percent_range():
