@@ -253,9 +253,17 @@ def _strip_title(line: str) -> str:
     return line
 
 
-def _is_title_line(line: str) -> bool:
-    s = line.strip()
-    return bool(s) and any(s.startswith(t) for t in _rules().signer_titles)
+@lru_cache(maxsize=1)
+def _title_re() -> re.Pattern[str]:
+    titles = "|".join(re.escape(t) for t in _rules().signer_titles)
+    return re.compile(rf"(?<![^\W\d_])(?:{titles})(?![^\W\d_])")
+
+
+def _after_title(line: str) -> str | None:
+    """The text after the last signature title in the line (titles may sit beside the "Nơi nhận"
+    column when a two-column layout is flattened); None when the line holds no title."""
+    matches = list(_title_re().finditer(line))
+    return line[matches[-1].end() :] if matches else None
 
 
 @lru_cache(maxsize=1)
@@ -283,14 +291,18 @@ def _tagged_names(block: str) -> list[str]:
 def detect_signer(text: str) -> str | None:
     rules = _rules()
     lines = text.splitlines()[-60:]
-    title_idx = [i for i, line in enumerate(lines) if _is_title_line(line)]
+    title_idx = [i for i, line in enumerate(lines) if _after_title(line) is not None]
     if not title_idx:
         return None
     last = title_idx[-1]
+    window = lines[last : last + 1 + rules.lookahead_lines]
     layout: list[str] = []
-    block_lines = [ln for ln in lines[last : last + 1 + rules.lookahead_lines] if ln.strip()]
-    for line in lines[last : last + 1 + rules.lookahead_lines]:
-        rest = _strip_title(line.strip())
+    block_lines: list[str] = []
+    for line in window:
+        after = _after_title(line)
+        rest = _strip_title((after if after is not None else line).strip())
+        if rest:
+            block_lines.append(rest)
         name = _name_shape(rest.split()) if rest else None
         if name:
             layout.append(name)

@@ -245,6 +245,9 @@ def test_no_commune() -> None:
         ("TM. ỦY BAN NHÂN DÂN\nCHỦ TỊCH\nĐặng Hữu Lực 2025-10-07T14:16:47+0700", "Đặng Hữu Lực"),
         ("Nơi nhận:\n- Như trên;\n- Lưu: VT.\nTM. ỦY BAN NHÂN DÂN\nCHỦ TỊCH", None),  # not signed yet
         ("Trên đây là báo cáo của xã./.", None),
+        # two columns flattened: titles beside the "Nơi nhận" list, name below
+        ("Nơi nhận: KT. CHỦ TỊCH\n- Như trên; PHÓ CHỦ TỊCH\n- Lưu: VT.\nVõ Minh Trung", "Võ Minh Trung"),
+        ("TM. ỦY BAN NHÂN DÂN\nCHỦ TỊCH\n- Như trên;\n- Lưu: VT.", None),
     ],
 )
 def test_signer(tail: str, signer: str | None) -> None:
