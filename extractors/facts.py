@@ -31,6 +31,9 @@ from extractors.sentences import Sentence
 
 _NOUN_JOINT = regex.compile(r"\s*(?:,|/|(?<![\p{L}])(?:và|hoặc)(?![\p{L}]))")
 _COMMA = regex.compile(r"[,;]")
+_DETERMINER = regex.compile(r"\s*(?:các|những|số|tổng\s+số|toàn\s+bộ|tổng)(?=\s)")
+# "Tỷ lệ văn bản ... đạt 95%": the noun after "tỷ lệ" is the subject of a bare percentage.
+_RATE_SUBJECT = regex.compile(r"(?<![\p{L}])t[ỷỉ]\s+lệ(?:\s+(?:số|các|những))?(?=\s)")
 _TABLE_SEP = " | "
 # A table row whose label or unit cell says the figures are percentages.
 _PERCENT_LABEL = regex.compile(r"\(\s*%\s*\)|\|\s*%\s*(?:\||$)|(?<![\p{L}])t[ỷỉ]\s+lệ(?![\p{L}])")
@@ -55,7 +58,8 @@ class _Value:
 
     @property
     def has_noun(self) -> bool:
-        return bool(self.noun_classes)
+        """A noun is written after the value (not merely implied by "tỷ lệ <noun>")."""
+        return self.noun_end > self.m.end
 
 
 @dataclass
@@ -114,9 +118,13 @@ class FactFinder:
     def __init__(self, rules: Rules) -> None:
         self.rules = rules
         self._exclude: list[tuple[int, int]] = []  # paren groups the current value is outside of
+        self._part_of = {r.ratio_whole: r for r in rules.metrics if r.ratio_whole}
 
     # --- per value structure ------------------------------------------------------------
     def _noun_at(self, low: str, pos: int, limit: int) -> tuple[frozenset[str], int] | None:
+        det = _DETERMINER.match(low, pos, limit)
+        if det:
+            pos = det.end()
         m = self.rules.noun_rx.match(low, pos, limit)
         if not m:
             return None
@@ -125,6 +133,17 @@ class FactFinder:
             return None
         phrase = " ".join(low[m.start() : m.end()].split())
         return self.rules.noun_classes.get(phrase, frozenset()), after
+
+    def _rate_subject(self, low: str, start: int, end: int) -> frozenset[str]:
+        last = None
+        for m in _RATE_SUBJECT.finditer(low, start, end):
+            last = m
+        if last is None:
+            return frozenset()
+        found = self._noun_at(low, last.end(), end)
+        if found is None or "junk" in found[0]:
+            return frozenset()
+        return found[0]
 
     def _noun(self, low: str, end: int, limit: int, unit: str | None) -> tuple[frozenset[str], int]:
         """The noun after a value, with a list of nouns joined to it ("cán bộ, công chức")."""
@@ -161,6 +180,9 @@ class FactFinder:
                 row = low[sent.start : m.start] + low[m.end : sent.end]
                 if m.unit is None and not m.is_ratio and _PERCENT_LABEL.search(row):
                     m = dataclasses.replace(m, unit="percent")
+            if m.unit == "percent" and not classes:
+                classes = self._rate_subject(low, sent.start, m.start)
+                noun_end = m.end
             inner = [g for g in groups if g[0] <= m.start and m.end <= g[1]]
             container = max(inner, key=lambda g: g[0]) if inner else (sent.start, sent.end)
             masked = _mask(text, container[0], container[1], groups, (m.start, m.end))
@@ -209,7 +231,7 @@ class FactFinder:
                 scope = self.rules.scope_rx.search(text, v.noun_end - c0, max(v.noun_end, right_end) - c0)
                 if scope:
                     right_end = c0 + scope.start()
-                v.right = (v.m.end, max(v.m.end, right_end))
+                v.right = (v.noun_end, max(v.noun_end, right_end))
 
     # --- matching -----------------------------------------------------------------------
     def _in(self, spans: list[tuple[int, int]], a: int, b: int) -> list[tuple[int, int]]:
@@ -349,7 +371,7 @@ class FactFinder:
             self._exclude = [g for g in groups if not (g[0] <= v.m.start and v.m.end <= g[1])]
             head = (v.clause[0], first.left[1]) if v is not first else None
             scope = self._scope_region(v, top_masked, sent, groups)
-            regions = [("local", *v.left), ("local", *v.right)]
+            regions = [("local", v.left[0], v.right[1])]
             if head:
                 regions.append(("head", *head))
             if scope:
@@ -359,7 +381,7 @@ class FactFinder:
             confidence = 0.0
             for i, side in enumerate(sides):
                 window = v.left if side == "left" else v.right
-                anchor = v.left[1] if side == "left" else v.m.end
+                anchor = v.left[1] if side == "left" else v.noun_end
                 choice = self._best(cands, ctx, window, side, anchor, regions, heading_low)
                 if choice:
                     confidence = 0.9 if i == 0 else 0.8
@@ -384,6 +406,9 @@ class FactFinder:
                 dist = abs((v.m.start if choice.cue_span[1] <= v.m.start else choice.cue_span[0]) - v.m.end)
                 if dist > 60:
                     confidence -= 0.1
+            if v.m.is_ratio and not choice.rule.ratio_whole and choice.rule.code in self._part_of:
+                # "12/14 tiêu chí" labelled as the whole: the written part is the other metric
+                choice = _Choice(self._part_of[choice.rule.code], choice.score, choice.cue_span, choice.where)
             kind = self._kind(ctx, sent, v, default_kind)
             facts.append(self._fact(choice.rule, v.m.value, v, sent, kind, confidence, choice))
             if v.m.is_ratio and choice.rule.ratio_whole:

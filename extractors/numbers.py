@@ -55,6 +55,10 @@ _YEAR = regex.compile(r"(?:19|20)\d\d")
 _DATE_AFTER = regex.compile(
     r"/\d{1,2}/\d{2,4}|/\d{4}(?!\d)|-\d{1,2}-\d{2,4}|-\d{2}T|:\d\d|\s?[-–]\s?(?:19|20)\d\d(?!\d)"
 )
+# Names of communes that end in a number: "xã Tân Phước 1", "Phường 1 Bảo Lộc".
+_UNIT_NAME_BEFORE = regex.compile(
+    r"(?<![\p{L}])(?:[Xx]ã|XÃ|[Pp]hường|PHƯỜNG|[Tt]hị\s+trấn|[Đđ]ặc\s+khu)(?:\s+\p{Lu}\p{L}*){1,4}\s*$"
+)
 # Place names with a number: "phường 1", "thôn 3", "tổ dân phố 5", "khu phố 2".
 _NAME_BEFORE = regex.compile(
     r"(?<![\p{L}])(?:phường|quận|thôn|tổ\s+dân\s+phố|tổ|khu\s+phố|khóm|ấp|xóm|khu|lô|số\s+nhà|tiểu\s+khu|bản|"
@@ -136,7 +140,7 @@ def _is_not_a_value(text: str, start: int, end: int, token: str) -> bool:
         return True
     if _DOC_REF_BEFORE.search(before):
         return True
-    if _TIME_BEFORE.search(before) or _NAME_BEFORE.search(before):
+    if _TIME_BEFORE.search(before) or _NAME_BEFORE.search(before) or _UNIT_NAME_BEFORE.search(before):
         return True
     if _HEADING_BEFORE.search(before) and _HEADING_AFTER.match(after):
         return True  # "1.", "2.1.", "3)" opening a line
