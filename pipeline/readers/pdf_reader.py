@@ -10,6 +10,7 @@ Two engines give the same normalized text (tests/test_fast_path.py checks it):
 from __future__ import annotations
 
 import io
+import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
@@ -28,6 +29,9 @@ from pipeline.errors import (
 )
 from pipeline.readers.common import sha256_bytes
 from pipeline.readers.ocr import ocr_pdfium_page
+
+# pdfminer logs a warning per damaged object; the reader reports one typed error per file instead.
+logging.getLogger("pdfminer").setLevel(logging.ERROR)
 
 Engine = Literal["fast", "plumber"]
 ENGINES: tuple[str, ...] = ("fast", "plumber")
