@@ -183,12 +183,16 @@ VALUE_SEPARATORS = (", ", " và ")
 
 def _after_separator(text: str, prev_end: int, start: int) -> int:
     gap = text[prev_end:start]
-    cuts = [gap.rfind(sep) + len(sep) for sep in VALUE_SEPARATORS if sep in gap]
+    for sep in VALUE_SEPARATORS:  # a comma beats "và", which may join words inside a clause
+        if sep in gap:
+            return prev_end + gap.rfind(sep) + len(sep)
     # No separator (a ratio "17/40", or "74 lĩnh vực với 342 thủ tục"): the values share a clause.
-    return prev_end + max(cuts) if cuts else 0
+    return 0
 
 
 def _before_separator(text: str, end: int, next_start: int) -> int:
     gap = text[end:next_start]
-    cuts = [gap.find(sep) for sep in VALUE_SEPARATORS if sep in gap]
-    return end + min(cuts) if cuts else len(text)
+    for sep in VALUE_SEPARATORS:
+        if sep in gap:
+            return end + gap.find(sep)
+    return len(text)
