@@ -233,8 +233,12 @@ def ingest(
     started = time.perf_counter()
     process_many = process_many or process_sequential
     files, busy = settled(list_files(paths), settle_seconds)
-    if files:
-        preflight()  # a broken setup must not send every file to quarantine
+    # A broken setup must not send every file to quarantine: check it before the first file
+    # is extracted. With a new warehouse every file is new, so check before creating it;
+    # otherwise only once a new file turns up, so a run with nothing new loads no models.
+    preflight_done = bool(files) and not Path(warehouse).exists()
+    if preflight_done:
+        preflight()
 
     with open_warehouse(warehouse, lock_timeout=lock_timeout, on_wait=on_wait) as wh:
         run_id = wh.start_run(trigger)
@@ -253,8 +257,27 @@ def ingest(
     for outcome in busy_outcomes:
         emit(outcome)
     try:
-        for chunk in _chunks(files, max(1, chunk_size)):
-            outcomes = _ingest_chunk(chunk, known, run_id, warehouse, process_many, lock_timeout, on_wait)
+        # With a processor that has `submit` (pipeline.parallel), pipelined: the next chunk is
+        # handed to the worker processes before the current one is loaded, so they stay busy
+        # while the single writer loads.
+        pipelined = hasattr(process_many, "submit")
+        pending: tuple[list[Hashed], list[WorkItem], Callable[[], list[ProcessResult]]] | None = None
+        for chunk in [*_chunks(files, max(1, chunk_size)), None]:
+            started_next = None
+            if chunk is not None:
+                hashed = _hash_chunk(chunk)
+                todo = [(p, sha) for p, sha, _err in hashed if sha is not None and sha not in known]
+                if todo and not preflight_done:
+                    preflight()
+                    preflight_done = True
+                started_next = (hashed, todo, _start(process_many, todo))
+            if pipelined:
+                to_load, pending = pending, started_next
+            else:
+                to_load = started_next
+            if to_load is None:
+                continue
+            outcomes = _load_chunk(*to_load, known, run_id, warehouse, lock_timeout, on_wait)
             for outcome in outcomes:
                 try:
                     target = archive(outcome, archive_root, keep_inbox)
@@ -273,10 +296,11 @@ def ingest(
     return summary
 
 
-def _ingest_chunk(chunk: list[Path], known: set[str], run_id: int, warehouse: Path,
-                  process_many: ProcessMany, lock_timeout: float | None,
-                  on_wait: Callable[[str], None] | None) -> list[LoadOutcome]:
-    hashed: list[tuple[Path, str | None, str | None]] = []  # path, sha, error
+Hashed = tuple[Path, str | None, str | None]  # path, sha256, why it could not be hashed
+
+
+def _hash_chunk(chunk: list[Path]) -> list[Hashed]:
+    hashed: list[Hashed] = []
     for path in chunk:
         try:
             hashed.append((path, sha256_file(path), None))
@@ -284,10 +308,27 @@ def _ingest_chunk(chunk: list[Path], known: set[str], run_id: int, warehouse: Pa
             hashed.append((path, None, GONE))
         except OSError as exc:
             hashed.append((path, None, f"unreachable: {exc.strerror or exc}"))
-    todo = [(p, sha) for p, sha, err in hashed if sha is not None and sha not in known]
+    return hashed
+
+
+def _start(process_many: ProcessMany, todo: list[WorkItem]) -> Callable[[], list[ProcessResult]]:
+    """Begin extracting `todo`; the returned function gives the results. A processor with
+    `submit` (pipeline.parallel) runs in the background; a plain function runs now."""
+    if not todo:
+        return list
+    submit = getattr(process_many, "submit", None)
+    if submit is not None:
+        return submit(todo)
+    results = process_many(todo)
+    return lambda: results
+
+
+def _load_chunk(hashed: list[Hashed], todo: list[WorkItem], collect: Callable[[], list[ProcessResult]],
+                known: set[str], run_id: int, warehouse: Path, lock_timeout: float | None,
+                on_wait: Callable[[str], None] | None) -> list[LoadOutcome]:
     results: dict[str, ProcessResult] = {}
     if todo:
-        for (path, _sha), result in zip(todo, process_many(todo), strict=True):
+        for (path, _sha), result in zip(todo, collect(), strict=True):
             # A cached result (Prefect) may come from the same bytes under another name.
             result.path, result.source_file = str(path), path.name
             results[str(path)] = result
