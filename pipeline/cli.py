@@ -67,7 +67,9 @@ def format_outcome(o: LoadOutcome) -> str:
 def ingest(
     paths: Annotated[list[Path] | None, typer.Argument(help="Files or folders (default: the inbox).")] = None,
     warehouse: WarehouseOpt = DEFAULT_WAREHOUSE,
-    workers: Annotated[int, typer.Option("--workers", "-j", min=1, max=64, help="Extraction processes.")] = 1,
+    workers: Annotated[int | None, typer.Option(
+        "--workers", "-j", min=1, max=64, help="Extraction processes (default: $CM_WORKERS, else the cores).",
+    )] = None,
     prefect: Annotated[bool, typer.Option("--prefect", help="Run as a Prefect flow (slow start).")] = False,
     keep_inbox: KeepInboxOpt = False,
     archive_root: Annotated[Path | None, typer.Option("--archive", help="Archive root (data/raw).")] = None,
@@ -85,6 +87,10 @@ def ingest(
     def on_wait(message: str) -> None:
         err_console.print(f"[dim]{escape(message)}[/]")
 
+    if workers is None:
+        from pipeline.parallel import default_workers
+
+        workers = default_workers()
     if prefect:
         from flows.ingest import run_ingest_flow
 
@@ -113,9 +119,12 @@ def ingest(
 def _ingest_in_process(paths, warehouse, archive_root, keep_inbox, workers, on_wait, quiet):
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from pipeline.inbox import PoolProcessor, ingest
+    from pipeline.inbox import ingest
+    from pipeline.parallel import make_processor
 
-    pool = PoolProcessor(workers) if workers > 1 else None
+    # Workers start only once enough new files turn up (pipeline.parallel), so an ingest with
+    # nothing new, or a handful of files, starts no process.
+    pool = make_processor(workers)
     show_bar = console.is_terminal and not quiet
     progress = Progress(TextColumn("ingesting"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                         console=console, transient=True, disable=not show_bar)
