@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import takewhile
 
 import yaml
 
@@ -301,8 +302,10 @@ def detect_signer(text: str) -> str | None:
     for line in window:
         after = _after_title(line)
         rest = _strip_title((after if after is not None else line).strip())
-        if rest:
-            block_lines.append(rest)
+        # the tagger costs ~0.3 ms a word: give it the leading words only, no dates or stamps
+        words = list(takewhile(lambda w: not any(ch.isdigit() for ch in w), rest.split()))
+        if words:
+            block_lines.append(" ".join(words[: rules.max_syllables + 2]))
         name = _name_shape(rest.split()) if rest else None
         if name:
             layout.append(name)
