@@ -95,6 +95,7 @@ class _ProvinceRules:
     named_prefixes: tuple[str, ...]
     dominance: float
     min_generic: int
+    generic_dominance: float
     generic_exclude: tuple[str, ...]
 
 
@@ -180,9 +181,9 @@ class Gazetteer:
         in_city = [c for c in candidates if c.in_city]
         in_province = [c for c in candidates if not c.in_city]
         if in_city and in_province:
-            if city >= self.rules.min_generic and city >= self.rules.dominance * province:
+            if city >= self.rules.min_generic and city >= self.rules.generic_dominance * province:
                 return in_city[0] if len(in_city) == 1 else None
-            if province >= self.rules.min_generic and province >= self.rules.dominance * city:
+            if province >= self.rules.min_generic and province >= self.rules.generic_dominance * city:
                 return in_province[0] if len(in_province) == 1 else None
         return None
 
@@ -197,6 +198,7 @@ def gazetteer() -> Gazetteer:
         named_prefixes=tuple(cfg["named_prefixes"]),
         dominance=float(cfg["dominance"]),
         min_generic=int(cfg["min_generic"]),
+        generic_dominance=float(cfg["generic_dominance"]),
         generic_exclude=tuple(cfg["generic_exclude"]),
     )
     return Gazetteer(data, rules)

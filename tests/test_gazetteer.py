@@ -99,10 +99,14 @@ def test_duplicate_unresolved_without_deciding_context() -> None:
         ("Theo Tỉnh uỷ Hưng Yên và Sở Nội vụ tỉnh Hưng Yên", "Hưng Yên"),
         # generic words only: a clear majority of "thành phố" points at the centrally-run city
         (
-            "Đề nghị UBND thành phố hỗ trợ. Cổng dịch vụ công của thành phố. Sở KH&CN thành phố.",
+            "Đề nghị UBND thành phố hỗ trợ. Cổng dịch vụ công của thành phố. Sở KH&CN thành phố."
+            " Thành ủy chỉ đạo; lớp tập huấn của tỉnh mới.",
             "Thành phố Hải Phòng",
         ),
-        ("UBND tỉnh chỉ đạo. Phần mềm dùng chung của tỉnh. Tỉnh ủy giao nhiệm vụ.", "Hưng Yên"),
+        (
+            "UBND tỉnh chỉ đạo. Phần mềm dùng chung của tỉnh. Tỉnh ủy giao nhiệm vụ. Sở Nội vụ tỉnh.",
+            "Hưng Yên",
+        ),
     ],
 )
 def test_duplicate_resolved_by_province_words(context: str, province: str) -> None:
@@ -117,6 +121,8 @@ def test_duplicate_resolved_by_province_words(context: str, province: str) -> No
         "Phối hợp với tỉnh Hưng Yên và thành phố Hải Phòng.",
         # generic words without a clear majority
         "UBND thành phố và UBND tỉnh cùng chỉ đạo; cấp tỉnh, thành phố thông minh.",
+        # a few generic words are not enough
+        "UBND thành phố; phần mềm của tỉnh; dữ liệu của tỉnh; Tỉnh ủy chỉ đạo.",
         # "cấp tỉnh", "tỉnh, thành phố" do not point at the commune's own province
         "Kết nối hệ thống cấp tỉnh; các tỉnh, thành phố; cấp tỉnh; liên tỉnh.",
     ],
