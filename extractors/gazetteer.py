@@ -128,7 +128,7 @@ class Gazetteer:
         self._by_short = {fold(p.short_name): p for p in self.provinces}
         names = "|".join(re.escape(k) for k in sorted(self._by_short, key=len, reverse=True))
         prefixes = "|".join(re.escape(fold(x)) for x in sorted(rules.named_prefixes, key=len, reverse=True))
-        self._named_re = re.compile(rf"(?<!\w)(?:{prefixes})\s*({names})(?!\w)")
+        self.named_province_re = re.compile(rf"(?<!\w)(?:{prefixes})\s*({names})(?!\w)")
         self._generic_re = re.compile(r"(?<!\w)(thành phố|thành ủy|tp\.|tỉnh ủy|tỉnh)(?!\w)")
         self._exclude_re = re.compile(
             "|".join(re.escape(fold(x)) for x in sorted(rules.generic_exclude, key=len, reverse=True))
@@ -146,7 +146,7 @@ class Gazetteer:
         text = fold(context_text)
         named: Counter[int] = Counter()
         named_spans: set[int] = set()
-        for m in self._named_re.finditer(text):
+        for m in self.named_province_re.finditer(text):
             named[self._by_short[m.group(1)].code] += 1
             named_spans.add(m.start())
         excluded = [(m.start(), m.end()) for m in self._exclude_re.finditer(text)]
@@ -154,7 +154,7 @@ class Gazetteer:
         for m in self._generic_re.finditer(text):
             if m.start() in named_spans or any(a <= m.start() < b for a, b in excluded):
                 continue
-            if self._named_re.match(text, m.start()):
+            if self.named_province_re.match(text, m.start()):
                 continue
             if m.group(1) in ("tỉnh", "tỉnh ủy"):
                 province += 1

@@ -153,6 +153,17 @@ def _title_case(tokens: list[str]) -> str:
     return " ".join(t if not t.isupper() or len(t) == 1 else t[:1] + t[1:].lower() for t in tokens)
 
 
+def _skip_province(after: str, g: gz.Gazetteer) -> str:
+    """Text after a commune name without its province: "(tỉnh X) báo cáo", ", thuộc tỉnh X báo cáo"."""
+    if after.startswith("("):
+        close = after.find(")")
+        return after[close + 1 :].lstrip(" ,") if close >= 0 else after
+    m = g.named_province_re.match(after.removeprefix("thuộc "))
+    if m:
+        return after.removeprefix("thuộc ")[m.end() :].lstrip(" ,")
+    return after
+
+
 def _commune_mentions(text: str, issued_place: tuple[str, int] | None) -> dict[str, _Mention]:
     rules = _rules()
     w = rules.weights
@@ -179,7 +190,7 @@ def _commune_mentions(text: str, issued_place: tuple[str, int] | None) -> dict[s
         name_end = cue.end()
         if n:
             _, name_end = _name_tokens(text, cue.end(), n)
-        after = gz.fold(text[name_end : name_end + 25]).lstrip(" ,")
+        after = _skip_province(gz.fold(text[name_end : name_end + 70]).lstrip(" ,"), g)
         after = re.sub(r"^(?:đã|kính|xin|trân trọng)\s+", "", after)
         if issuer and cue.start() < rules.header_chars and cue.group(1).isupper():
             score = w["header"]

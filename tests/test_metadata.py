@@ -189,6 +189,20 @@ def test_issuer_preferred_over_other_communes_mentioned() -> None:
     assert name == "Hướng Phùng" and commune is not None and commune.province == "Quảng Trị"
 
 
+@pytest.mark.parametrize(
+    "intro",
+    [
+        "Ủy ban nhân dân xã Hướng Phùng, tỉnh Quảng Trị báo cáo như sau:",
+        "UBND xã Hướng Phùng (tỉnh Quảng Trị) báo cáo như sau:",
+        "Ủy ban nhân dân xã Hướng Phùng thuộc tỉnh Quảng Trị kính báo cáo như sau:",
+    ],
+)
+def test_issuer_verb_after_a_province_phrase(intro: str) -> None:
+    # the other commune is mentioned more often, but only in passing
+    text = f"BÁO CÁO\nKết quả chuyển đổi số\n{intro} học tập xã Minh Long, xã Minh Long, xã Minh Long."
+    assert detect_commune(text)[0] == "Hướng Phùng"
+
+
 def test_duplicate_commune_unresolved_without_context() -> None:
     meta = extract_meta(_doc("BÁO CÁO\nKết quả\nUBND xã Chí Minh báo cáo kết quả như sau: đạt 10 hồ sơ."))
     assert meta.commune == "Chí Minh"
