@@ -210,7 +210,7 @@ class FactFinder:
                 lead = v.m.lead if v.m.lead >= 0 else v.m.start
                 prev = vs[i - 1] if i else None
                 if prev is None:
-                    v.left = (c0, lead)
+                    v.left = (self._after_colon(text, c0, c0, lead), lead)
                     bounds.append(c0)
                     continue
                 start = max(prev.noun_end, prev.m.end)
@@ -225,13 +225,22 @@ class FactFinder:
                 else:
                     cut = left_start = start
                 bounds.append(cut)
-                v.left = (left_start, lead)
+                v.left = (self._after_colon(text, c0, left_start, lead), lead)
             for i, v in enumerate(vs):
                 right_end = clause[1] if i + 1 == len(vs) else bounds[i + 1]
                 scope = self.rules.scope_rx.search(text, v.noun_end - c0, max(v.noun_end, right_end) - c0)
                 if scope:
                     right_end = c0 + scope.start()
                 v.right = (v.noun_end, max(v.noun_end, right_end))
+
+    @staticmethod
+    def _after_colon(text: str, c0: int, start: int, lead: int) -> int:
+        """'Kết quả giải quyết TTHC: tiếp nhận 457 hồ sơ': the label is what follows the colon
+        (the words before it head the clause); 'Số lượng máy tính: 96' keeps its label."""
+        colon = text.rfind(":", start - c0, lead - c0)
+        if colon < 0 or not regex.search(r"\p{L}", text[colon + 1 : lead - c0]):
+            return start
+        return c0 + colon + 1
 
     # --- matching -----------------------------------------------------------------------
     def _in(self, spans: list[tuple[int, int]], a: int, b: int) -> list[tuple[int, int]]:
@@ -396,7 +405,7 @@ class FactFinder:
                 choice = self._best(cands, ctx, head, "left", head[1], regions, heading_low)
                 confidence = 0.65
             if choice is None and v.has_noun:
-                only = [r for r in cands if r.noun_only]
+                only = [r for r in cands if r.noun_only & v.noun_classes]
                 if len(only) == 1:
                     choice = _Choice(only[0], 0.0, (v.m.start, v.noun_end), "noun")
                     confidence = 0.6

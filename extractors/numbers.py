@@ -33,7 +33,9 @@ _MONEY_AFTER = regex.compile(
     regex.IGNORECASE,
 )
 _PERCENT_AFTER = regex.compile(r"\s*(?:%|phần\s+trăm(?![\p{L}]))", regex.IGNORECASE)
-_RATIO_AFTER = regex.compile(r"\s*/\s*(" + _NUM + r")(?![\p{L}\p{N}_/])")
+_RATIO_AFTER = regex.compile(
+    r"(?:\s*/\s*|\s+(?:trên|trong\s+(?:tổng\s+)?số|/\s*tổng\s+số)\s+)(" + _NUM + r")(?![\p{L}\p{N}_/%,.]\d?)"
+)
 
 _DOC_TYPES = (
     r"quyết\s+định|kế\s+hoạch|công\s+văn|nghị\s+quyết|nghị\s+định|kết\s+luận|thông\s+tư|chỉ\s+thị|"

@@ -13,6 +13,7 @@ from extractors.metadata import extract_meta
 from extractors.model import Extraction, Fact
 from extractors.rules import get_rules
 from extractors.sentences import split_sentences
+from extractors.tables import SEP, cell_sentences, table_blocks
 from pipeline.document import Document
 
 
@@ -35,18 +36,33 @@ def extract_facts(doc: Document, doc_type: str) -> list[Fact]:
     text = doc.text
     low = _lower_same_length(text)
     facts: list[Fact] = []
-    for sent in split_sentences(text):
-        if not any(ch.isdigit() for ch in sent.text):
-            continue
-        default_kind = "target" if doc_type == "plan" else "actual"
+    sentences = split_sentences(text)
+
+    def default_kind(sent) -> str:
+        kind = "target" if doc_type == "plan" else "actual"
         top = sent.top_heading.lower()
-        if default_kind == "actual" and any(p.search(top) for p in rules.target_headings):
-            default_kind = "target"
-        elif default_kind == "target" and any(p.search(top) for p in rules.actual_headings):
-            default_kind = "actual"  # the baseline section of a plan
-        for fact in finder.sentence_facts(sent, text, low, default_kind):
+        if kind == "actual" and any(p.search(top) for p in rules.target_headings):
+            return "target"
+        if kind == "target" and any(p.search(top) for p in rules.actual_headings):
+            return "actual"  # the baseline section of a plan
+        return kind
+
+    for sent in sentences:
+        if SEP in sent.text or not any(ch.isdigit() for ch in sent.text):
+            continue
+        for fact in finder.sentence_facts(sent, text, low, default_kind(sent)):
             fact.page = doc.page_at(fact.char_start)
             facts.append(fact)
+    for block in table_blocks(sentences):
+        for cell in cell_sentences(block):
+            syn = cell.sentence
+            kind = cell.kind or default_kind(cell.row)
+            for fact in finder.sentence_facts(syn, syn.text, _lower_same_length(syn.text), kind):
+                fact.char_start, fact.char_end, fact.evidence = cell.row.start, cell.row.end, cell.row.text
+                fact.extractor += ":table"
+                fact.page = doc.page_at(fact.char_start)
+                facts.append(fact)
+    facts.sort(key=lambda f: f.char_start)
     return facts
 
 

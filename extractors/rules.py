@@ -61,7 +61,7 @@ class MetricRule:
     nouns: frozenset[str]
     cues: tuple[Cue, ...]
     not_: tuple[Pattern, ...] = ()
-    noun_only: bool = False
+    noun_only: frozenset[str] = frozenset()  # noun classes that name this metric on their own
     ratio_whole: str | None = None
 
 
@@ -184,6 +184,17 @@ def load_catalog(rules_dir: Path | None = None) -> list[MetricDef]:
     ]
 
 
+def _noun_only(value: Any, classes: list[str], nouns: dict, where: str) -> frozenset[str]:
+    """`noun_only: true` means all the metric's noun classes; a list names some of them."""
+    if value in (None, False):
+        return frozenset()
+    if value is True:
+        return frozenset(classes)
+    if not isinstance(value, list) or any(c not in classes for c in value):
+        raise RulesError(f"{where}: noun_only must be true or a list of the metric's noun classes")
+    return frozenset(value)
+
+
 def _alternation(phrases: list[str]) -> str:
     return "|".join(_phrase_regex(p) for p in sorted(set(phrases), key=len, reverse=True))
 
@@ -248,7 +259,7 @@ def load_rules(rules_dir: Path | None = None) -> Rules:
                 nouns=frozenset(classes),
                 cues=tuple(_cue(c, f"{where} cue #{i + 1}") for i, c in enumerate(cue_items)),
                 not_=_phrases(e.get("not"), f"{where} not"),
-                noun_only=bool(e.get("noun_only", False)),
+                noun_only=_noun_only(e.get("noun_only"), classes, nouns, where),
                 ratio_whole=whole,
             )
         )
