@@ -104,6 +104,12 @@ def ingest_inbox(
 
 
 def run_ingest_flow(workers: int = 4, **parameters) -> IngestSummary:
-    """Run the flow with a task runner sized to `workers` threads."""
-    sized = ingest_inbox.with_options(task_runner=ThreadPoolTaskRunner(max_workers=max(1, workers)))
-    return sized(workers=workers, **parameters)
+    """Run the flow with a task runner sized to `workers` threads, or, when $CM_DASK_ADDRESS
+    names a Dask scheduler, with extraction on that cluster (flows/dask.py)."""
+    from flows.dask import dask_address, dask_task_runner
+
+    if dask_address():
+        runner = dask_task_runner()
+    else:
+        runner = ThreadPoolTaskRunner(max_workers=max(1, workers))
+    return ingest_inbox.with_options(task_runner=runner)(workers=workers, **parameters)
