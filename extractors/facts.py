@@ -55,6 +55,7 @@ class _Value:
     in_paren: bool
     left: tuple[int, int] = (0, 0)
     right: tuple[int, int] = (0, 0)
+    implied: bool = False  # no noun written: may take one from the start of its label
 
     @property
     def has_noun(self) -> bool:
@@ -183,6 +184,7 @@ class FactFinder:
             if m.unit == "percent" and not classes:
                 classes = self._rate_subject(low, sent.start, m.start)
                 noun_end = m.end
+            implied = not classes and m.unit != "vnd"
             inner = [g for g in groups if g[0] <= m.start and m.end <= g[1]]
             container = max(inner, key=lambda g: g[0]) if inner else (sent.start, sent.end)
             masked = _mask(text, container[0], container[1], groups, (m.start, m.end))
@@ -193,7 +195,9 @@ class FactFinder:
             clause = (container[0] + cs, container[0] + ce)
             lead = m.lead if m.lead >= 0 else m.start
             linked = bool(self.rules.link_rx.search(low, max(clause[0], lead - 20), lead))
-            values.append(_Value(m, classes, noun_end, linked, container, clause, bool(inner)))
+            values.append(
+                _Value(m, classes, noun_end, linked, container, clause, bool(inner), implied=implied)
+            )
         return values
 
     def _windows(self, values: list[_Value], low: str, masked_for) -> None:
@@ -357,6 +361,12 @@ class FactFinder:
             return masks[key][cs : cs + (v.clause[1] - v.clause[0])]
 
         self._windows(values, low, masked_for)
+        for v in values:
+            if v.implied and v.left[0] < v.left[1]:
+                # "Công chức tại Trung tâm ... | 14", "Số hồ sơ tiếp nhận là 5.297": the label's noun
+                found = self._noun_at(low, v.left[0], v.left[1])
+                if found and "junk" not in found[0]:
+                    v.noun_classes = found[0]
         ctx = SentenceContext(sent, low, sent.start)
         top_masked = _mask(low, sent.start, sent.end, groups, (-1, -1))
         heading_low = sent.heading.lower()

@@ -64,7 +64,8 @@ _UNIT_NAME_BEFORE = regex.compile(
 # Place names with a number: "phường 1", "thôn 3", "tổ dân phố 5", "khu phố 2".
 _NAME_BEFORE = regex.compile(
     r"(?<![\p{L}])(?:phường|quận|thôn|tổ\s+dân\s+phố|tổ|khu\s+phố|khóm|ấp|xóm|khu|lô|số\s+nhà|tiểu\s+khu|bản|"
-    r"đội|đường|km|quốc\s+lộ|tỉnh\s+lộ|phòng|tầng)\s*$",
+    r"đội|đường|km|quốc\s+lộ|tỉnh\s+lộ|phòng|tầng|mức\s+độ|cấp\s+độ|hạng|phiên\s+bản|version|"
+    r"chương|giai\s+đoạn|lần\s+thứ|đợt|khóa)\s*$",
     regex.IGNORECASE,
 )
 _HEADING_BEFORE = regex.compile(r"(?:^|\n)[ \t]*(?:[-+*•]\s*)?(?:\(?\d{1,2}(?:\.\d{1,2})*)?$")
