@@ -9,8 +9,6 @@ e.g. PREFECT_API_URL=http://127.0.0.1:4200/api to use a running `prefect server 
 from __future__ import annotations
 
 import os
-import sys
-import warnings
 
 from pipeline.config import DATA_DIR
 
@@ -27,8 +25,7 @@ PREFECT_DEFAULTS = {
 
 
 def configure_prefect_env() -> None:
-    if "prefect" in sys.modules:
-        warnings.warn("prefect was imported before flows; its offline defaults may not apply",
-                      RuntimeWarning, stacklevel=2)
+    # If prefect was imported first (e.g. `python -m prefect.engine` running a served flow),
+    # the defaults were inherited through the environment from the process that served it.
     for name, value in PREFECT_DEFAULTS.items():
         os.environ.setdefault(name, value)

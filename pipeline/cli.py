@@ -308,6 +308,7 @@ def serve(
     inbox: Annotated[Path, typer.Option("--inbox", help="Folder to ingest.")] = DEFAULT_INBOX,
     warehouse: WarehouseOpt = DEFAULT_WAREHOUSE,
     keep_inbox: KeepInboxOpt = False,
+    archive_root: Annotated[Path | None, typer.Option("--archive", help="Archive root (data/raw).")] = None,
     name: Annotated[str, typer.Option("--name", help="Deployment name.")] = "nightly-ingest",
 ) -> None:
     """Run the ingest flow on a schedule (Prefect `flow.serve`; Ctrl-C to stop)."""
@@ -318,8 +319,10 @@ def serve(
     except ValueError as exc:
         raise typer.BadParameter(str(exc).splitlines()[0], param_hint="--cron/--timezone") from None
     console.print(f"serving ingest of {escape(str(inbox))} on cron {escape(cron)!r}; Ctrl-C to stop")
-    serve_ingest(cron=cron, timezone=timezone, inbox=inbox, warehouse=warehouse, keep_inbox=keep_inbox,
-                 name=name)
+    from pipeline.inbox import DEFAULT_ARCHIVE_ROOT
+
+    serve_ingest(cron=cron, timezone=timezone, inbox=inbox, warehouse=warehouse,
+                 archive_root=archive_root or DEFAULT_ARCHIVE_ROOT, keep_inbox=keep_inbox, name=name)
 
 
 # -- entry point -----------------------------------------------------------------------
