@@ -206,3 +206,17 @@ def test_waiting_for_the_writer_lock_then_timing_out(tmp_path: Path, inbox: Path
 def test_debug_shows_the_stack_trace(tmp_path: Path) -> None:
     proc = run_process(["--debug", "compare", "--warehouse", str(tmp_path / "none.duckdb")])
     assert proc.returncode == 1 and "Traceback" in proc.stderr and "WarehouseNotFoundError" in proc.stderr
+
+
+def test_serve_rejects_a_bad_cron_before_starting_anything(capsys: pytest.CaptureFixture) -> None:
+    code, _, err = run(["serve", "--cron", "every night"], capsys)
+    assert code == 2 and "cron" in err.lower()
+
+
+def test_local_timezone_is_an_iana_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    from flows.serve import local_timezone, validate_cron
+
+    monkeypatch.setenv("TZ", "Asia/Ho_Chi_Minh")
+    assert local_timezone() == "Asia/Ho_Chi_Minh"
+    monkeypatch.delenv("TZ")
+    validate_cron("0 1 * * *", local_timezone())  # whatever this machine says is usable
