@@ -37,7 +37,10 @@ _RATE_SUBJECT = regex.compile(r"(?<![\p{L}])t[ỷỉ]\s+lệ(?:\s+(?:số|các|n
 _TABLE_SEP = " | "
 # A table row whose label or unit cell says the figures are percentages.
 _PERCENT_LABEL = regex.compile(r"\(\s*%\s*\)|\|\s*%\s*(?:\||$)|(?<![\p{L}])t[ỷỉ]\s+lệ(?![\p{L}])")
-_SEPARATOR = regex.compile(r",|;|(?<![\p{L}])và(?![\p{L}])|(?<![\p{L}])hoặc(?![\p{L}])|:|\|")
+_SEPARATOR = regex.compile(
+    r",|;|(?<![\p{L}])(?:và|hoặc|so\s+với|trên\s+tổng\s+số|trong\s+tổng\s+số|trên\s+tổng|trong\s+số)(?![\p{L}])"
+    r"|:|\||/"
+)
 
 # Bonus for a satisfied context, by where it was found (nearest first).
 _CONTEXT_BONUS = {"local": 20.0, "head": 15.0, "scope": 15.0, "heading": 8.0}
@@ -226,6 +229,8 @@ class FactFinder:
                     seps = list(_SEPARATOR.finditer(text, start - c0, lead - c0))
                     cut = c0 + seps[-1].start() if seps else lead
                     left_start = c0 + seps[-1].end() if seps else lead
+                    if seps and len(seps[-1].group(0)) > 4:  # "trên tổng số": the next value's label
+                        left_start = cut
                 else:
                     cut = left_start = start
                 bounds.append(cut)

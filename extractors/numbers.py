@@ -34,17 +34,24 @@ _MONEY_AFTER = regex.compile(
 )
 _PERCENT_AFTER = regex.compile(r"\s*(?:%|phần\s+trăm(?![\p{L}]))", regex.IGNORECASE)
 _RATIO_AFTER = regex.compile(
-    r"(?:\s*/\s*|\s+(?:trên|trong\s+(?:tổng\s+)?số|/\s*tổng\s+số)\s+)(" + _NUM + r")(?![\p{L}\p{N}_/%,.]\d?)"
+    r"(?:\s*/\s*(?:tổng\s+số\s+)?|\s+(?:trên(?:\s+tổng\s+số)?|trong\s+(?:tổng\s+)?số)\s+)"
+    r"(" + _NUM + r")(?![\p{L}\p{N}_/%,.]\d?)"
 )
 
+# Document types whose name alone before a number makes it a reference ("Đề án 06", "Kế hoạch 02").
 _DOC_TYPES = (
     r"quyết\s+định|kế\s+hoạch|công\s+văn|nghị\s+quyết|nghị\s+định|kết\s+luận|thông\s+tư|chỉ\s+thị|"
-    r"đề\s+án|chương\s+trình|báo\s+cáo|tờ\s+trình|thông\s+báo|hướng\s+dẫn|luật|quy\s+định|văn\s+bản|"
-    r"dự\s+án|quy\s+chế|thông\s+tri|điều|khoản|mục|phụ\s+lục|biểu|mẫu|tiêu\s+chí\s+số"
+    r"đề\s+án|tờ\s+trình|thông\s+tri|luật|điều|khoản|phụ\s+lục|biểu|mẫu"
+)
+# Words that are a reference only with "số": "báo cáo số 12", "chương trình số 3".
+_DOC_TYPES_WITH_SO = (
+    r"chương\s+trình|báo\s+cáo|thông\s+báo|hướng\s+dẫn|quy\s+định|văn\s+bản|dự\s+án|quy\s+chế|mục|"
+    r"tiêu\s+chí|giấy\s+phép|hợp\s+đồng"
 )
 # "Quyết định số 651", "Đề án 06", "Số: 12", "Nghị định 178"
 _DOC_REF_BEFORE = regex.compile(
-    rf"(?:(?:{_DOC_TYPES})\s*(?:số\s*)?(?:[:.]\s*)?|(?<![\p{{L}}])số\s*:\s*|(?<![\p{{L}}])số\s+(?=\d+\s*[/\-]))$",
+    rf"(?:(?<![\p{{L}}])(?:{_DOC_TYPES})\s*(?:số\s*)?|(?<![\p{{L}}])(?:{_DOC_TYPES_WITH_SO})\s+số\s*"
+    rf"|(?<![\p{{L}}])số\s*:\s*|(?<![\p{{L}}])số\s+(?=\d+\s*[/\-]))$",
     regex.IGNORECASE,
 )
 # "651/QĐ-UBND", "02-KH/BCĐTW", "02- KH", "178/NĐ-CP", "206/QĐTTg"
