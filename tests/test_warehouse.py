@@ -368,6 +368,22 @@ def test_comparison_formulas(wh_path: Path) -> None:
     assert overdue == pytest.approx(3.0)
 
 
+def test_implausible_shares_are_left_out_of_the_comparison(wh_path: Path) -> None:
+    # staff.present misread as 12 while 72 were trained: 600 % cannot be right.
+    load(
+        wh_path,
+        result(
+            "scan.pdf",
+            fact("staff.trained", 72),
+            fact("staff.present", 12, start=10),
+            fact("dossiers.received", 100, start=20),
+            fact("dossiers.received_online", 40, start=30),
+        ),
+    )
+    assert query(wh_path, "SELECT staff_trained_share, online_share FROM comparison") == [(None, 40.0)]
+    assert query(wh_path, "SELECT count(*) FROM facts WHERE metric LIKE 'staff.%'") == [(2,)]
+
+
 def test_comparison_and_latest_take_the_latest_period(wh_path: Path) -> None:
     july = result("t7.txt", fact("computers.total", 40), fact("computers.antivirus", 10, start=9))
     august = result("t8.txt", fact("computers.total", 40), period=(date(2025, 8, 1), date(2025, 8, 31)))

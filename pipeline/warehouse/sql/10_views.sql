@@ -76,6 +76,10 @@ FROM (
 )
 WHERE rn = 1;
 
+-- A share outside 0-100 % means the figures behind it were misread (e.g. an OCR slip);
+-- the comparison leaves it out rather than rank a commune on it. The facts stay as read.
+CREATE OR REPLACE MACRO plausible_share(x) AS CASE WHEN x BETWEEN 0 AND 100 THEN x END;
+
 -- Key figures per current document (one value per metric: most confident, then first).
 -- Shares are percentages 0-100 computed from counts of the SAME document, so a ratio never
 -- mixes figures of two reports. When a share is written directly it wins over counts, except
@@ -113,18 +117,18 @@ SELECT d.source_file, d.doc_sha256, d.doc_type, d.ward_code, d.commune, d.provin
        d.period_start, d.period_end, d.as_of, d.issued_on, d.loaded_at,
        coalesce('w:' || d.ward_code, 'n:' || lower(coalesce(d.province, '')) || '|' || lower(d.commune)) AS commune_key,
        p.* EXCLUDE (doc_sha256),
-       coalesce(p.dossiers_online_pct,
-                100.0 * p.dossiers_received_online / nullif(p.dossiers_received, 0)) AS online_share,
-       coalesce(100.0 * p.dossiers_resolved_overdue / nullif(p.dossiers_resolved, 0),
+       plausible_share(coalesce(p.dossiers_online_pct,
+                100.0 * p.dossiers_received_online / nullif(p.dossiers_received, 0))) AS online_share,
+       plausible_share(coalesce(100.0 * p.dossiers_resolved_overdue / nullif(p.dossiers_resolved, 0),
                 100.0 - p.dossiers_resolved_in_time_pct,
                 100.0 * (p.dossiers_resolved - coalesce(p.dossiers_resolved_in_time,
                                                         p.dossiers_resolved_early + p.dossiers_resolved_on_time))
-                      / nullif(p.dossiers_resolved, 0)) AS overdue_share,
-       coalesce(100.0 * p.computers_antivirus / nullif(p.computers_total, 0),
-                p.computers_antivirus_pct) AS antivirus_coverage,
-       coalesce(p.staff_trained_pct,
+                      / nullif(p.dossiers_resolved, 0))) AS overdue_share,
+       plausible_share(coalesce(100.0 * p.computers_antivirus / nullif(p.computers_total, 0),
+                p.computers_antivirus_pct)) AS antivirus_coverage,
+       plausible_share(coalesce(p.staff_trained_pct,
                 100.0 * p.staff_trained / nullif(p.staff_present, 0),
-                100.0 * p.staff_trained / nullif(p.staff_quota, 0)) AS staff_trained_share
+                100.0 * p.staff_trained / nullif(p.staff_quota, 0))) AS staff_trained_share
 FROM documents d
 LEFT JOIN piv p USING (doc_sha256)
 WHERE d.status = 'loaded';
