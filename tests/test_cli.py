@@ -220,3 +220,24 @@ def test_local_timezone_is_an_iana_name(monkeypatch: pytest.MonkeyPatch) -> None
     assert local_timezone() == "Asia/Ho_Chi_Minh"
     monkeypatch.delenv("TZ")
     validate_cron("0 1 * * *", local_timezone())  # whatever this machine says is usable
+
+
+def test_eval_is_wired_to_the_scorer(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    from pipeline.config import DATA_DIR
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    sample = DATA_DIR / "raw" / "samples" / "bc_ba_dinh_thang11.txt"
+    (docs / sample.name).write_bytes(sample.read_bytes())
+    gold_lines = [
+        line
+        for line in (DATA_DIR / "raw" / "samples_gold.jsonl").read_text(encoding="utf-8").splitlines()
+        if sample.name in line
+    ]
+    gold = tmp_path / "gold.jsonl"
+    gold.write_text("\n".join(gold_lines) + "\n", encoding="utf-8")
+    code, out, _ = run(["eval", "--gold", str(gold), "--docs", str(docs), "--json"], capsys)
+    assert code == 0
+    report = json.loads(out)
+    assert report["documents"] == 1 and 0 <= report["overall"]["f1"] <= 1
+    assert run(["eval", "--gold", str(tmp_path / "missing.jsonl"), "--docs", str(docs)], capsys)[0] == 2

@@ -182,3 +182,30 @@ def test_cache_key_is_the_file_hash_and_the_code_version() -> None:
     first = _cache_key(None, {"path": "/a/x.pdf", "sha256": "ab" * 32})
     assert first == _cache_key(None, {"path": "/b/renamed.pdf", "sha256": "ab" * 32})
     assert first != _cache_key(None, {"path": "/a/x.pdf", "sha256": "cd" * 32})
+
+
+def test_cli_prefect_option_runs_the_flow(
+    prefect_harness, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    from pipeline.cli import main
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "bc.txt").write_text("BÁO CÁO\nTiếp nhận 12 hồ sơ.\n", encoding="utf-8")
+    (inbox / "empty.pdf").write_bytes(b"")
+    with pytest.raises(SystemExit) as exited:
+        main(
+            [
+                "ingest",
+                str(inbox),
+                "--prefect",
+                "--warehouse",
+                str(tmp_path / "w.duckdb"),
+                "--archive",
+                str(tmp_path / "raw"),
+            ]
+        )
+    out = capsys.readouterr().out
+    assert exited.value.code in (0, None)
+    assert "loaded      bc.txt" in out and "quarantined empty.pdf" in out and "2 files" in out
+    assert rows(tmp_path, "SELECT trigger FROM runs") == [("prefect",)]
