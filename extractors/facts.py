@@ -419,7 +419,7 @@ class FactFinder:
             if choice is None and head:
                 choice = self._best(cands, ctx, head, "left", head[1], regions, heading_low)
                 confidence = 0.65
-            if choice is None and v.has_noun:
+            if choice is None and v.noun_classes:
                 only = [r for r in cands if r.noun_only & v.noun_classes]
                 if len(only) == 1:
                     choice = _Choice(only[0], 0.0, (v.m.start, v.noun_end), "noun")

@@ -51,7 +51,7 @@ _DOC_TYPES_WITH_SO = (
 # "Quyết định số 651", "Đề án 06", "Số: 12", "Nghị định 178"
 _DOC_REF_BEFORE = regex.compile(
     rf"(?:(?<![\p{{L}}])(?:{_DOC_TYPES})\s*(?:số\s*)?|(?<![\p{{L}}])(?:{_DOC_TYPES_WITH_SO})\s+số\s*"
-    rf"|(?<![\p{{L}}])số\s*:\s*|(?<![\p{{L}}])số\s+(?=\d+\s*[/\-]))$",
+    rf"|(?:^|\n)[ \t]*số\s*:\s*|(?<![\p{{L}}])số\s+(?=\d+\s*[/\-]))$",
     regex.IGNORECASE,
 )
 # "651/QĐ-UBND", "02-KH/BCĐTW", "02- KH", "178/NĐ-CP", "206/QĐTTg"
@@ -141,13 +141,16 @@ def _qualifier(text: str, start: int, end: int) -> tuple[str, int]:
     return "eq", start
 
 
-def _is_not_a_value(text: str, start: int, end: int, token: str) -> bool:
-    before = text[max(0, start - 40) : start]
+def _is_not_a_value(text: str, start: int, end: int, token: str, has_unit: bool = False) -> bool:
+    line_start = text.rfind("\n", 0, start) + 1
+    before = text[max(line_start, start - 40) : start]
     after = text[end : end + 12]
     if _DATE_AFTER.match(after) or _DOC_CODE_AFTER.match(after):
         return True
     if regex.match(r"\.\d", after):  # "2.0", "2.1.3": versions and section numbers
         return True
+    if has_unit:  # "đợt 2" is a name, "đợt này 500 triệu đồng" is money: a unit settles it
+        return False
     if _DOC_REF_BEFORE.search(before):
         return True
     if _TIME_BEFORE.search(before) or _NAME_BEFORE.search(before) or _UNIT_NAME_BEFORE.search(before):
@@ -200,15 +203,18 @@ def find_numbers(text: str, start: int = 0, end: int | None = None) -> list[Numb
             out.append(NumberMention(s, ratio.end(), value, None, qual, whole, text[s : ratio.end()], lead))
             pos = ratio.end()
             continue
-        if _is_not_a_value(text, s, e, token):
+        pct = _PERCENT_AFTER.match(text, e, end)
+        money = _MONEY_AFTER.match(text, e, end)
+        has_unit = bool(pct) or bool(
+            money and (money.group("cur") or (money.group("scale") or "").lower() in ("tỷ", "tỉ", "triệu"))
+        )
+        if _is_not_a_value(text, s, e, token, has_unit):
             continue
         unit: str | None = None
         stop = e
-        pct = _PERCENT_AFTER.match(text, e, end)
         if pct:
             unit, stop = "percent", pct.end()
         else:
-            money = _MONEY_AFTER.match(text, e, end)
             scale_word = (money.group("scale") or "").lower() if money else ""
             if money and (money.group("cur") or scale_word in ("tỷ", "tỉ", "triệu")):
                 value = value * _MONEY_SCALE.get(scale_word, 1.0)

@@ -19,6 +19,7 @@ _HEADING = regex.compile(
     r"\s*(?:[IVXLC]{1,6}\.|\d{1,2}(?:\.\d{1,2})*\.?|\d{1,2}\)|[a-zđ]\)|Phần\s+[IVX\d]+|Mục\s+[IVX\d]+)\s+\S",
 )
 _ROMAN = regex.compile(r"\s*[IVXLC]{1,6}\.\s")
+_LIST_NUMBER = regex.compile(r"\s*(?:\d{1,2}(?:\.\d{1,2})*\.|[IVXLC]{1,6}\.|[a-zđ]\.)")
 
 
 @dataclass(frozen=True)
@@ -31,7 +32,8 @@ class Sentence:
 
 
 def _is_heading(line: str) -> bool:
-    return bool(_HEADING.match(line)) and len(line) <= 160 and not line.rstrip().endswith((";", ","))
+    return (bool(_HEADING.match(line)) and len(line) <= 160 and " | " not in line
+            and not line.rstrip().endswith((";", ",")))
 
 
 def split_sentences(text: str) -> list[Sentence]:
@@ -52,7 +54,7 @@ def split_sentences(text: str) -> list[Sentence]:
                 heading = (top + " / " + line.strip()) if top else line.strip()
         cut = 0
         for m in _END.finditer(line):
-            if _ABBREV.search(line[: m.start()]):
+            if _ABBREV.search(line[: m.start()]) or _LIST_NUMBER.fullmatch(line[cut : m.start()]):
                 continue
             piece = line[cut : m.start()]
             if piece.strip():

@@ -17,6 +17,13 @@ from extractors.sentences import Sentence
 
 SEP = " | "
 _ROW_NUMBER_HEADER = regex.compile(r"^\s*(?:stt|tt|số\s+tt|số\s+thứ\s+tự|thứ\s+tự)\s*$", regex.IGNORECASE)
+# Column headers that say nothing about the metric (only, at most, about the kind).
+_GENERIC_HEADER = regex.compile(
+    r"\s*(?:kết\s+quả(?:\s+thực\s+hiện|\s+đạt\s+được)?|số\s+lượng|số\s+liệu|giá\s+trị|thực\s+hiện|thực\s+tế|"
+    r"nội\s+dung|ghi\s+chú|đơn\s+vị(?:\s+tính)?|tổng|tổng\s+số|số|năm\s+\d{4}|kỳ\s+báo\s+cáo|"
+    r"kế\s+hoạch(?:\s+năm\s+\d{4})?|chỉ\s+tiêu|mục\s+tiêu)\s*(?:\(.*\))?\s*",
+    regex.IGNORECASE,
+)
 _PERCENT_HEADER = regex.compile(r"%|(?<![\p{L}])t[ỷỉ]\s+lệ(?![\p{L}])", regex.IGNORECASE)
 _TARGET_HEADER = regex.compile(
     r"(?<![\p{L}])(?:kế\s+hoạch|chỉ\s+tiêu|mục\s+tiêu)(?![\p{L}])", regex.IGNORECASE
@@ -57,13 +64,13 @@ def table_blocks(sentences: list[Sentence]) -> list[list[Sentence]]:
 
 
 def cell_sentences(block: list[Sentence]) -> list[CellSentence]:
-    first = _cells(block[0].text)
-    has_header = not any(_is_value(c) for c in first)
-    header = first if has_header else []
-    rows = block[1:] if has_header else block
+    header: list[str] = []
     out: list[CellSentence] = []
-    for row in rows:
+    for row in block:
         cells = _cells(row.text)
+        if not any(_is_value(c) for c in cells):
+            header = cells  # a header row (a table may follow another without a blank line)
+            continue
         labels: list[str] = []
         values: list[tuple[int, str]] = []
         for i, cell in enumerate(cells):
@@ -82,7 +89,8 @@ def cell_sentences(block: list[Sentence]) -> list[CellSentence]:
             value = cell
             if "%" not in cell and (_PERCENT_HEADER.search(head) or _PERCENT_HEADER.search(label)):
                 value = cell + "%"
-            text = " ".join(p for p in (label, head) if p) + " là " + value + "."
+            named = "" if _GENERIC_HEADER.fullmatch(head) else head
+            text = " ".join(p for p in (label, named) if p) + " là " + value + "."
             kind = None
             if _TARGET_HEADER.search(head):
                 kind = "target"
