@@ -376,6 +376,7 @@ class FactFinder:
         top_masked = _mask(low, sent.start, sent.end, groups, (-1, -1))
         heading_low = sent.heading.lower()
         facts: list[Fact] = []
+        chosen: list[tuple[_Value, _Choice, float]] = []
         firsts: dict[tuple[int, int], _Value] = {}
         prevs: dict[int, _Value] = {}
         last: dict[tuple[int, int], _Value] = {}
@@ -426,6 +427,9 @@ class FactFinder:
                     confidence = 0.6
             if choice is None:
                 continue
+            chosen.append((v, choice, confidence))
+        self._wholes_by_noun(chosen)
+        for v, choice, confidence in chosen:
             if choice.where in ("left", "right"):
                 dist = abs((v.m.start if choice.cue_span[1] <= v.m.start else choice.cue_span[0]) - v.m.end)
                 if dist > 60:
@@ -439,6 +443,18 @@ class FactFinder:
                 whole = self.rules.by_code[choice.rule.ratio_whole]
                 facts.append(self._fact(whole, float(v.m.whole), v, sent, kind, confidence, choice, "whole"))
         return facts
+
+    def _wholes_by_noun(self, chosen: list[tuple[_Value, _Choice, float]]) -> None:
+        """'Có 14 tiêu chí cần đánh giá, xã đạt 12 tiêu chí': a value named by its noun alone, next
+        to a value of the same metric named by a cue and not larger, is the whole (ratio_whole)."""
+        for i, (v, choice, conf) in enumerate(chosen):
+            whole = choice.rule.ratio_whole
+            if choice.where != "noun" or not whole or v.m.is_ratio:
+                continue
+            if any(c.rule is choice.rule and c.where != "noun" and w.m.value <= v.m.value
+                   for w, c, _ in chosen if w is not v):
+                new = _Choice(self.rules.by_code[whole], choice.score, choice.cue_span, "noun-whole")
+                chosen[i] = (v, new, conf)
 
     def _kind(self, ctx: SentenceContext, sent: Sentence, v: _Value, default_kind: str) -> str:
         lead = v.m.lead if v.m.lead >= 0 else v.m.start
