@@ -165,3 +165,79 @@ def test_a_run_with_nothing_new_extracts_nothing_and_loads_no_model(corpus: Path
     assert report["counts"] == {"unchanged": 12}
     assert report["loads"] == {name: 0 for name in report["loads"]}, report["loads"]
     assert report["pool"] is False and report["underthesea"] is False
+
+
+def _pdf_with(draw, path: Path) -> Path:
+    from fpdf import FPDF
+
+    pdf = FPDF(format="A4", unit="mm")
+    pdf.add_font("DejaVu", "", "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
+    pdf.set_font("DejaVu", size=10)
+    pdf.add_page()
+    pdf.multi_cell(0, 5, "Bộ phận Một cửa tiếp nhận 120 hồ sơ, trong đó 84 hồ sơ trực tuyến.")
+    draw(pdf)
+    pdf.set_xy(20, 120)
+    pdf.multi_cell(0, 5, "Tỷ lệ hồ sơ giải quyết đúng hạn đạt 97,5%.")
+    pdf.output(str(path))
+    return path
+
+
+def _ruled_lines(pdf) -> None:
+    """A 3x2 table drawn as ruling lines, not cell rectangles."""
+    for y in (40, 50, 60, 70):
+        pdf.line(20, y, 120, y)
+    for x in (20, 70, 120):
+        pdf.line(x, 40, x, 70)
+    for row, y in enumerate((42, 52, 62)):
+        pdf.text(22, y + 5, f"Chỉ tiêu {row}")
+        pdf.text(72, y + 5, f"{row * 11}")
+
+
+def _text_beside(pdf) -> None:
+    pdf.set_xy(20, 40)
+    with pdf.table(width=80, align="LEFT", first_row_as_headings=False) as table:
+        for r in range(3):
+            row = table.row()
+            row.cell(f"Chỉ tiêu {r}")
+            row.cell(str(r * 11))
+    pdf.text(130, 45, "Ghi chú bên cạnh bảng")
+
+
+@pytest.mark.parametrize("draw", [_ruled_lines, _text_beside])
+def test_tables_pdfium_cannot_read_go_to_pdfplumber(tmp_path: Path, draw) -> None:
+    import pypdfium2 as pdfium
+
+    from pipeline.readers.pdf_reader import pdfium_table_text
+
+    path = _pdf_with(draw, tmp_path / "table.pdf")
+    doc = pdfium.PdfDocument(path)
+    try:
+        assert pdfium_table_text(doc[0]) is None
+    finally:
+        doc.close()
+    fast = load_document(path, Limits(), engine="fast")
+    assert fast.text == load_document(path, Limits(), engine="plumber").text
+    assert "Chỉ tiêu 2" in fast.text
+
+
+def test_cell_grid_tables_are_read_by_pdfium_like_pdfplumber(tmp_path: Path) -> None:
+    import pypdfium2 as pdfium
+
+    from pipeline.readers.pdf_reader import pdfium_table_text
+
+    def grid(pdf) -> None:
+        with pdf.table(first_row_as_headings=False) as table:
+            for r in range(3):
+                row = table.row()
+                for c in range(3):
+                    long = f"ô {r}.{c} có chữ dài để xuống dòng trong ô"
+                    row.cell(long if (r, c) == (1, 1) else f"{r * 7 + c}")
+
+    path = _pdf_with(grid, tmp_path / "grid.pdf")
+    doc = pdfium.PdfDocument(path)
+    try:
+        text = pdfium_table_text(doc[0])
+    finally:
+        doc.close()
+    assert text is not None and "7 | ô 1.1 có chữ dài để xuống dòng trong ô | 9" in text
+    assert load_document(path, Limits(), engine="fast").text == load_document(path, Limits(), "plumber").text
