@@ -37,28 +37,55 @@ _LINE_BREAKS = {
 }
 
 
+def _clean_char(ch: str) -> str:
+    if ch == "\n":
+        return ch
+    if ch in _DROP_CHARS:
+        return ""
+    if ch in _PUA_BULLETS:
+        return "•"
+    if ch == "\t":
+        return " "
+    cat = unicodedata.category(ch)
+    if cat == "Zs":
+        return " "
+    if cat in ("Cc", "Cs", "Co", "Cn"):
+        return ""  # controls, lone surrogates, unmapped private use: extraction noise
+    return ch
+
+
+# Each character's cleanup depends on that character alone, so it is worked out once per
+# distinct character and applied with str.translate (a page has ~100 distinct characters and
+# ~3,000 in all: a loop over every character was a tenth of the pipeline's time).
+_CHAR_FIXES: dict[int, str] = {}
+_CHARS_SEEN: set[str] = set()
+
+
 def _clean_chars(text: str) -> str:
     for old, new in _LINE_BREAKS.items():
         text = text.replace(old, new)
-    out: list[str] = []
-    for ch in text:
-        if ch == "\n":
-            out.append(ch)
-        elif ch in _DROP_CHARS:
-            continue
-        elif ch in _PUA_BULLETS:
-            out.append("•")
-        elif ch == "\t":
-            out.append(" ")
-        else:
-            cat = unicodedata.category(ch)
-            if cat == "Zs":
-                out.append(" ")
-            elif cat in ("Cc", "Cs", "Co", "Cn"):
-                continue  # controls, lone surrogates, unmapped private use: extraction noise
-            else:
-                out.append(ch)
-    return "".join(out)
+    new_chars = set(text) - _CHARS_SEEN
+    for ch in new_chars:
+        fixed = _clean_char(ch)
+        if fixed != ch:
+            _CHAR_FIXES[ord(ch)] = fixed
+    _CHARS_SEEN.update(new_chars)
+    return text.translate(_CHAR_FIXES) if _CHAR_FIXES else text
+
+
+_COMPOSE_SAFE: dict[str, bool] = {}
+
+
+def _stays_composed(ch: str) -> bool:
+    """True when `ch` comes out of _compose unchanged whatever surrounds it: not a mark (marks
+    and Hangul jamo combine with their neighbours) and unchanged on its own."""
+    safe = _COMPOSE_SAFE.get(ch)
+    if safe is None:
+        jamo = "\u1100" <= ch <= "\u11ff" or "\u3130" <= ch <= "\u318f" or "\ua960" <= ch <= "\ua97f" \
+            or "\ud7b0" <= ch <= "\ud7ff"
+        safe = not jamo and not unicodedata.category(ch).startswith("M") and _compose_slow(ch) == ch
+        _COMPOSE_SAFE[ch] = safe
+    return safe
 
 
 def _compose(text: str) -> str:
@@ -67,6 +94,14 @@ def _compose(text: str) -> str:
     Legacy decomposed input sometimes writes the tone first ("e" + acute + circumflex); NFC alone
     would then leave "é" + a stray circumflex instead of "ế".
     """
+    # Text already in that form (nearly every PDF page) is returned as is, checked per
+    # distinct character instead of decomposing and re-composing every character.
+    if all(_stays_composed(ch) for ch in set(text)):
+        return text
+    return _compose_slow(text)
+
+
+def _compose_slow(text: str) -> str:
     decomposed = unicodedata.normalize("NFD", text)
     if not any(unicodedata.combining(c) for c in decomposed):
         return unicodedata.normalize("NFC", decomposed)
@@ -108,7 +143,16 @@ def _modern_tone(word: str) -> str:
     return unicodedata.normalize("NFC", prefix + first + tone + second)
 
 
+# Where _modern_tone can change a word: o/u, then a/e/y carrying a tone mark, at the word's end.
+_MAYBE_OLD_TONE = re.compile(
+    "[oOuU](?:[àáảãạèéẻẽẹỳýỷỹỵÀÁẢÃẠÈÉẺẼẸỲÝỶỸỴ]|[aAeEyY][\u0300\u0301\u0303\u0309\u0323])"
+    "(?![^\\W\\d_]|[\u0300-\u036f])"
+)
+
+
 def _fix_tones(text: str) -> str:
+    if not _MAYBE_OLD_TONE.search(text):  # most pages: no word to rewrite, skip the per-word pass
+        return text
     return _WORD.sub(lambda m: _modern_tone(m.group(0)), text)
 
 
@@ -228,8 +272,14 @@ def _starts_block(line: str) -> bool:
 
 
 def _is_caps(line: str) -> bool:
-    letters = [c for c in line if c.isalpha()]
-    return len(letters) >= 3 and all(c.isupper() for c in letters)
+    # Stops at the first lower-case letter: `line` is often a whole paragraph joined so far.
+    letters = 0
+    for c in line:
+        if c.isalpha():
+            if not c.isupper():
+                return False
+            letters += 1
+    return letters >= 3
 
 
 def _separator(current: str, nxt: str) -> str | None:
