@@ -14,7 +14,6 @@ generator = pytest.importorskip(
 )
 
 
-@pytest.mark.slow
 def test_heldout_generated_reports(tmp_path: Path) -> None:
     gold = generator.generate_corpus(tmp_path, n=40, seed=20251, phrases="heldout", formats=("txt",))
     report = evaluate(gold, tmp_path)
