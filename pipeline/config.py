@@ -29,6 +29,11 @@ class Limits:
     ocr_seconds_per_page: float = 60.0
     max_decompressed_mb: float = 200.0
     max_zip_ratio: float = 200.0
+    # One non-image PDF stream (page content, font): PDFium spends ~20 MB RSS per inflated MB.
+    max_pdf_stream_mb: float = 16.0
+    # Bitmap size for OCR (an A2 page at 300 dpi is 35 MP); larger pages are rendered at a
+    # lower resolution, or refused when that would fall under 100 dpi.
+    max_ocr_megapixels: float = 40.0
 
     @classmethod
     def from_env(cls) -> Limits:
@@ -38,4 +43,6 @@ class Limits:
             ocr_seconds_per_page=_env_float("CM_OCR_SECONDS_PER_PAGE", cls.ocr_seconds_per_page),
             max_decompressed_mb=_env_float("CM_MAX_DECOMPRESSED_MB", cls.max_decompressed_mb),
             max_zip_ratio=_env_float("CM_MAX_ZIP_RATIO", cls.max_zip_ratio),
+            max_pdf_stream_mb=_env_float("CM_MAX_PDF_STREAM_MB", cls.max_pdf_stream_mb),
+            max_ocr_megapixels=_env_float("CM_MAX_OCR_MEGAPIXELS", cls.max_ocr_megapixels),
         )

@@ -38,8 +38,22 @@ def ocr_image(image_path: Path, timeout: float, lang: str = "vie") -> str:
     return proc.stdout.decode("utf-8", "replace")
 
 
-def ocr_pdfium_page(page, timeout: float, dpi: int = OCR_DPI) -> str:
-    """Render a pypdfium2 page to a greyscale image and OCR it."""
+MIN_OCR_DPI = 100  # below this tesseract reads Vietnamese diacritics poorly: refuse instead
+
+
+def ocr_pdfium_page(page, timeout: float, dpi: int = OCR_DPI, max_megapixels: float = 40.0) -> str:
+    """Render a pypdfium2 page to a greyscale image and OCR it. The bitmap is bounded: a page
+    too large for `max_megapixels` at `dpi` is rendered coarser, or refused under MIN_OCR_DPI
+    (a 700-byte PDF can declare a 200 x 200 inch page: 3.6 GB at 300 dpi)."""
+    width, height = page.get_size()  # points
+    fit = 72 * (max_megapixels * 1e6 / max(width * height, 1.0)) ** 0.5
+    if fit < dpi:
+        if fit < MIN_OCR_DPI:
+            raise OcrError(
+                f"scanned page of {width / 72 * 2.54:.0f} x {height / 72 * 2.54:.0f} cm is too large to OCR "
+                f"(over {max_megapixels:g} megapixels at {MIN_OCR_DPI} dpi)"
+            )
+        dpi = int(fit)
     bitmap = page.render(scale=dpi / 72, grayscale=True)
     try:
         image = bitmap.to_pil()

@@ -209,7 +209,8 @@ def _read_page(
         else:
             text = pdfium_page_text(page)
         if _is_scanned(text, page):
-            return RawPage(text=ocr_pdfium_page(page, limits.ocr_seconds_per_page), ocr=True)
+            return RawPage(text=ocr_pdfium_page(page, limits.ocr_seconds_per_page,
+                                                 max_megapixels=limits.max_ocr_megapixels), ocr=True)
         return RawPage(text=text)
     finally:
         page.close()
