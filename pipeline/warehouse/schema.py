@@ -10,6 +10,7 @@ import hashlib
 import logging
 import re
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 
 import duckdb
@@ -71,9 +72,7 @@ def refresh_reference(con: duckdb.DuckDBPyConnection) -> None:
         log.warning("communes table not refreshed: %s", exc)
 
     try:
-        from extractors.rules import load_catalog
-
-        rows = [(m.code, m.unit, m.label_vi, m.description) for m in load_catalog()]
+        rows = _catalog_rows(_rules_stamp())
         current = con.execute(
             "SELECT code, unit, label_vi, description FROM metrics ORDER BY code"
         ).fetchall()
@@ -83,6 +82,22 @@ def refresh_reference(con: duckdb.DuckDBPyConnection) -> None:
         log.debug("extractors.rules not available; metrics table left as is")
     except Exception as exc:  # e.g. a broken rules file: report it, keep loading
         log.warning("metrics table not refreshed: %s", exc)
+
+
+def _rules_stamp() -> tuple:
+    from pipeline.config import RULES_DIR
+
+    return (str(RULES_DIR), *((p.name, st.st_mtime_ns, st.st_size)
+                              for p in sorted(RULES_DIR.glob("*.y*ml")) for st in [p.stat()]))
+
+
+@lru_cache(maxsize=4)
+def _catalog_rows(_stamp: tuple) -> list[tuple]:
+    """The metric catalog as rows, parsed once per version of the rules files: parsing the
+    YAML took ~60 ms, paid on every writable open (once per ingest chunk)."""
+    from extractors.rules import load_catalog
+
+    return [(m.code, m.unit, m.label_vi, m.description) for m in load_catalog()]
 
 
 def _replace(con: duckdb.DuckDBPyConnection, table: str, rows: list[tuple]) -> None:
