@@ -56,6 +56,20 @@ class LoadOutcome:
     archived_to: str | None = None
 
 
+_ROWS_PER_INSERT = 200
+
+
+def _insert_rows(con: duckdb.DuckDBPyConnection, table: str, rows: list[list]) -> None:
+    """Multi-row INSERTs: DuckDB's executemany runs one statement per row (~0.1 ms each),
+    which was a third of loading a document."""
+    width = len(rows[0])
+    one = "(" + ", ".join("?" * width) + ")"
+    for start in range(0, len(rows), _ROWS_PER_INSERT):
+        batch = rows[start:start + _ROWS_PER_INSERT]
+        con.execute(f"INSERT INTO {table} VALUES " + ", ".join([one] * len(batch)),  # table: a literal
+                    [value for row in batch for value in row])
+
+
 def _is_lock_conflict(exc: duckdb.Error) -> bool:
     text = str(exc).lower()
     return "lock" in text or "different configuration" in text
@@ -273,7 +287,7 @@ class Warehouse:
             for seq, f in enumerate(result.facts)
         ]
         if rows:
-            self.con.executemany("INSERT INTO fact_rows VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+            _insert_rows(self.con, "fact_rows", rows)
 
     def _insert_flags(self, doc_id: int, result: ProcessResult) -> None:
         rows = [
@@ -282,7 +296,7 @@ class Warehouse:
             for seq, g in enumerate(result.flags)
         ]
         if rows:
-            self.con.executemany("INSERT INTO flag_rows VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+            _insert_rows(self.con, "flag_rows", rows)
 
     def _audit(self, run_id: int, outcome: LoadOutcome, seconds: float) -> None:
         self.con.execute(
