@@ -156,15 +156,13 @@ def stage_costs(folder: Path, scratch: Path) -> dict:
     from extractors.pipeline import extract
     from pipeline.config import Limits
     from pipeline.normalize import normalize
-    from pipeline.process import ProcessResult, preflight, sha256_file
+    from pipeline.parallel import warm_models
+    from pipeline.process import ProcessResult, sha256_file
     from pipeline.readers import read_file
     from pipeline.validate import check
     from pipeline.warehouse import open_warehouse
 
-    preflight()
-    from extractors import metadata
-
-    metadata._tagger()  # the NER tagger loads lazily; keep its one-off import out of the stage figures
+    warm_models()  # the NER tagger loads lazily; keep its one-off load out of the stage figures
     limits = Limits()
     totals = dict.fromkeys(("hash", "read", "normalize", "extract", "validate", "load"), 0.0)
     pages = 0
