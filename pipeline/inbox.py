@@ -18,10 +18,11 @@ import shutil
 import time
 import traceback
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
+from itertools import chain
 from multiprocessing import get_context
 from pathlib import Path
 
@@ -207,11 +208,6 @@ class IngestSummary:
         }
 
 
-def _chunks(items: list[Path], size: int) -> Iterable[list[Path]]:
-    for start in range(0, len(items), size):
-        yield items[start:start + size]
-
-
 def ingest(
     paths: Sequence[Path],
     *,
@@ -262,10 +258,9 @@ def ingest(
         # while the single writer loads.
         pipelined = hasattr(process_many, "submit")
         pending: tuple[list[Hashed], list[WorkItem], Callable[[], list[ProcessResult]]] | None = None
-        for chunk in [*_chunks(files, max(1, chunk_size)), None]:
+        for hashed in chain(_hashed_chunks(files, known, max(1, chunk_size)), [None]):
             started_next = None
-            if chunk is not None:
-                hashed = _hash_chunk(chunk)
+            if hashed is not None:
                 todo = [(p, sha) for p, sha, _err in hashed if sha is not None and sha not in known]
                 if todo and not preflight_done:
                     preflight()
@@ -299,16 +294,30 @@ def ingest(
 Hashed = tuple[Path, str | None, str | None]  # path, sha256, why it could not be hashed
 
 
-def _hash_chunk(chunk: list[Path]) -> list[Hashed]:
-    hashed: list[Hashed] = []
-    for path in chunk:
-        try:
-            hashed.append((path, sha256_file(path), None))
-        except FileNotFoundError:
-            hashed.append((path, None, GONE))
-        except OSError as exc:
-            hashed.append((path, None, f"unreachable: {exc.strerror or exc}"))
-    return hashed
+def _hash(path: Path) -> Hashed:
+    try:
+        return path, sha256_file(path), None
+    except FileNotFoundError:
+        return path, None, GONE
+    except OSError as exc:
+        return path, None, f"unreachable: {exc.strerror or exc}"
+
+
+def _hashed_chunks(files: list[Path], known: set[str], size: int) -> Iterator[list[Hashed]]:
+    """Files in order, hashed, in chunks holding up to `size` files to extract. Files already
+    loaded cost only an audit row, so they do not count: an inbox with nothing new is one
+    chunk (one writable open of the warehouse), not one per `size` files."""
+    chunk: list[Hashed] = []
+    new = 0
+    for path in files:
+        item = _hash(path)
+        chunk.append(item)
+        new += item[1] is not None and item[1] not in known
+        if new >= size:
+            yield chunk
+            chunk, new = [], 0
+    if chunk:
+        yield chunk
 
 
 def _start(process_many: ProcessMany, todo: list[WorkItem]) -> Callable[[], list[ProcessResult]]:
