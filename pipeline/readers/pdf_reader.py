@@ -29,6 +29,7 @@ from pipeline.errors import (
 )
 from pipeline.readers.common import sha256_bytes
 from pipeline.readers.ocr import ocr_pdfium_page
+from pipeline.readers.pdf_guard import check_pdf_streams
 from pipeline.readers.pdfium_tables import table_page_text
 
 # pdfminer logs a warning per damaged object; the reader reports one typed error per file instead.
@@ -39,6 +40,9 @@ ENGINES: tuple[str, ...] = ("fast", "plumber")
 
 _MIN_TEXT_CHARS = 10  # fewer letters/digits than this on a page with an image: treat as scanned
 _TABLE_PATHS = 4  # a ruled table needs at least this many drawn lines or rectangles
+# More drawings than this is a map or a hostile page, not a table: table finding (pdfplumber
+# parses every path in Python, the PDFium grid groups cells pairwise) would take minutes.
+_MAX_TABLE_PATHS = 1000
 
 
 def _check_envelope(data: bytes, name: str) -> None:
@@ -125,7 +129,8 @@ def _count_objects(page: pdfium.PdfPage, kind: int, enough: int) -> int:
 
 
 def _may_hold_table(page: pdfium.PdfPage) -> bool:
-    return _count_objects(page, pdfium_c.FPDF_PAGEOBJ_PATH, _TABLE_PATHS) >= _TABLE_PATHS
+    return _TABLE_PATHS <= _count_objects(page, pdfium_c.FPDF_PAGEOBJ_PATH, _MAX_TABLE_PATHS + 1) \
+        <= _MAX_TABLE_PATHS
 
 
 def _has_image(page: pdfium.PdfPage) -> bool:
@@ -166,6 +171,7 @@ def _is_scanned(text: str, page: pdfium.PdfPage) -> bool:
 def read_pdf(path: Path, data: bytes, limits: Limits, engine: Engine = "fast") -> RawDocument:
     name = path.name
     _check_envelope(data, name)
+    check_pdf_streams(data, name, limits)
     doc = _open_pdfium(data, name)
     plumber: pdfplumber.PDF | None = None
     try:
