@@ -19,6 +19,7 @@ import os
 import platform
 import resource
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -92,10 +93,13 @@ def _ingest_child(args: argparse.Namespace) -> None:
 
     wall0, cpu0 = time.perf_counter(), time.process_time()
     processor = make_processor(args.workers)
+    worker_loads: dict = {}
     try:
         summary = ingest([Path(args.folder)], warehouse=Path(args.warehouse),
                          archive_root=Path(args.warehouse).parent / "raw", keep_inbox=True,
                          process_many=processor, settle_seconds=0, trigger="bench")
+        if getattr(processor, "_pool", None) is not None:
+            worker_loads = processor.worker_model_loads()
     finally:
         processor.close()
     wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
@@ -111,22 +115,41 @@ def _ingest_child(args: argparse.Namespace) -> None:
         "rss_main": self_rss,
         "rss_worker_max": children.ru_maxrss * 1024,
         "models_loaded_in_main": model_loads(),
+        "max_model_builds_per_worker": max((n for c in worker_loads.values() for n in c.values()),
+                                           default=None),
     }))
 
 
-def run_ingest(folder: Path, warehouse: Path, workers: int, fresh: bool = True) -> dict:
+def run_ingest(folder: Path, warehouse: Path, workers: int, fresh: bool = True,
+               timeout: float = 1800.0) -> dict:
+    """One ingest in a fresh process (and process group: a hung run is killed with its workers).
+    Returns the child's timings, or {"error": ...} when it failed or ran out of time."""
     if fresh:
         shutil.rmtree(warehouse.parent, ignore_errors=True)
     warehouse.parent.mkdir(parents=True, exist_ok=True)
     cmd = [sys.executable, "-m", "pipeline.bench", "_ingest", "--folder", str(folder),
            "--warehouse", str(warehouse), "--workers", str(workers), "--process-start", repr(time.time())]
+    load_avg = os.getloadavg()[0]
     started = time.perf_counter()
-    out = subprocess.run(cmd, cwd=PROJECT_ROOT, capture_output=True, text=True, check=False,
-                         env={**os.environ, "CM_SETTLE_SECONDS": "0"})
-    if out.returncode != 0:
-        raise RuntimeError(f"ingest of {folder} failed:\n{out.stderr[-3000:]}")
-    result = json.loads(out.stdout.strip().splitlines()[-1])
+    child = subprocess.Popen(cmd, cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             env={**os.environ, "CM_SETTLE_SECONDS": "0"}, start_new_session=True)
+    try:
+        stdout, stderr = child.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(child.pid, signal.SIGKILL)
+        child.communicate()
+        return {"error": f"no result after {timeout:.0f} s (killed)"}
+    if child.returncode != 0:
+        return {"error": f"exit {child.returncode}: {stderr.strip().splitlines()[-1:]}"}
+    result = json.loads(stdout.strip().splitlines()[-1])
     result["process_seconds"] = time.perf_counter() - started
+    result["load_avg"] = load_avg
+    return result
+
+
+def _need(result: dict, what: str) -> dict:
+    if "error" in result:
+        raise RuntimeError(f"{what}: {result['error']}")
     return result
 
 
@@ -298,6 +321,14 @@ def _ok(flag: bool) -> str:
     return "PASS" if flag else "FAIL"
 
 
+def _ocr_line(scan: dict, pages: int) -> str:
+    if "error" in scan:
+        return f"OCR: not measured ({scan['error']})."
+    cpu = scan["cpu_main"] + scan["cpu_workers"]
+    return (f"OCR: {scan['seconds'] / pages:.2f} s/page wall over {pages} scanned pages with 2 workers "
+            f"({cpu / pages:.2f} CPU s/page, tesseract's own CPU included).")
+
+
 def write_report(out: Path, m: dict, args: argparse.Namespace, r: dict) -> str:
     n_pages, small_pages = r["pages"], r["small_pages"]
     one, two, small, inc = r["one"], r["two"], r["small"], r["incremental"]
@@ -312,7 +343,6 @@ def write_report(out: Path, m: dict, args: argparse.Namespace, r: dict) -> str:
     inc_beyond = inc["seconds"]
     same = r["digest_one"] == r["digest_two"]
     st = r["stages"]["ms_per_page"]
-    scan_cpu = r["scan"]["cpu_main"] + r["scan"]["cpu_workers"]
     load_avg = m["load_avg"]
     lines = [
         "# Benchmarks",
@@ -358,6 +388,9 @@ def write_report(out: Path, m: dict, args: argparse.Namespace, r: dict) -> str:
                               (f"{small['counts'].get('loaded', 0)} PDFs, 1 worker", small, small_pages),
                               (f"{args.docx} DOCX, 1 worker", r["docx"], None),
                               (f"{args.scans} scans (OCR), 2 workers", r["scan"], r["scan_pages"])):
+        if "error" in res:
+            lines.append(f"| {label} | not measured: {res['error']} | | | | | | |")
+            continue
         docs = sum(res["counts"].values())
         pages_cell = f"{pages}" if pages else "-"
         pps = f"{pages / res['seconds']:.0f}" if pages else "-"
@@ -368,8 +401,10 @@ def write_report(out: Path, m: dict, args: argparse.Namespace, r: dict) -> str:
         f"| incremental, {r['n_docs']} unchanged | {sum(inc['counts'].values())} | - | "
         f"{inc['seconds']:.2f} | - | - | {inc['cpu_main']:.2f} | {_mb(inc['rss_main'])} |",
         "",
-        f"OCR: {r['scan']['seconds'] / r['scan_pages']:.2f} s/page wall over {r['scan_pages']} scanned pages "
-        f"with 2 workers ({scan_cpu / r['scan_pages']:.2f} CPU s/page).",
+        _ocr_line(r["scan"], r["scan_pages"]),
+        "",
+        f"Models built per worker process over the {r['n_docs']} PDFs (2 workers): at most "
+        f"{two['max_model_builds_per_worker']} time(s) each (rules, gazetteer, NER tagger...).",
         "",
         f"Incremental run: {inc['counts']}; models built in the main process: "
         f"{sum(inc['models_loaded_in_main'].values())} (listing + hashing + one hash lookup, no extraction).",
@@ -438,6 +473,9 @@ def main(argv: list[str] | None = None) -> int:
     r["n_docs"] = len(list(corpus.pdf.glob("*.pdf")))
 
     def step(label: str) -> None:
+        # Partial results are kept after every step: a run that fails late still leaves figures.
+        runs.mkdir(parents=True, exist_ok=True)
+        (runs / "results.json").write_text(json.dumps({"machine": m, **r}, indent=1, default=str))
         print(f"[{time.strftime('%H:%M:%S')}] {label}", flush=True)
 
     step("per-stage costs")
@@ -445,22 +483,24 @@ def main(argv: list[str] | None = None) -> int:
     step("pdfplumber baseline")
     r["baseline"] = plumber_baseline(corpus.pdf, args.baseline_docs or None)
     step(f"{r['n_docs']} PDFs, 1 worker, cold")
-    r["one"] = run_ingest(corpus.pdf, runs / "one" / "w.duckdb", workers=1)
+    r["one"] = _need(run_ingest(corpus.pdf, runs / "one" / "w.duckdb", workers=1), "1 worker")
     step("incremental run")
-    r["incremental"] = run_ingest(corpus.pdf, runs / "one" / "w.duckdb", workers=1, fresh=False)
+    r["incremental"] = _need(run_ingest(corpus.pdf, runs / "one" / "w.duckdb", workers=1, fresh=False),
+                             "incremental")
     step(f"{r['n_docs']} PDFs, 2 workers, cold")
-    r["two"] = run_ingest(corpus.pdf, runs / "two" / "w.duckdb", workers=2)
+    r["two"] = _need(run_ingest(corpus.pdf, runs / "two" / "w.duckdb", workers=2), "2 workers")
     r["facts_one"], r["digest_one"] = warehouse_digest(runs / "one" / "w.duckdb")
     _, r["digest_two"] = warehouse_digest(runs / "two" / "w.duckdb")
     step("small corpus, 1 worker, cold")
-    r["small"] = run_ingest(corpus.small, runs / "small" / "w.duckdb", workers=1)
-    step("DOCX and scans")
-    r["docx"] = run_ingest(corpus.docx, runs / "docx" / "w.duckdb", workers=1)
-    r["scan"] = run_ingest(corpus.scan, runs / "scan" / "w.duckdb", workers=2)
+    r["small"] = _need(run_ingest(corpus.small, runs / "small" / "w.duckdb", workers=1), "small corpus")
+    step("DOCX")
+    r["docx"] = run_ingest(corpus.docx, runs / "docx" / "w.duckdb", workers=1, timeout=600)
+    step("scans")
+    r["scan"] = run_ingest(corpus.scan, runs / "scan" / "w.duckdb", workers=2, timeout=600)
     step("accuracy")
     r["accuracy"] = accuracy(runs / "accuracy")
     r["generated_accuracy"] = generated_accuracy(corpus)
-    (runs / "results.json").write_text(json.dumps({"machine": m, **r}, indent=1, default=str))
+    step("report")
     text = write_report(args.out, m, args, r)
     print(text)
     return 0
