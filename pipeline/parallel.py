@@ -129,25 +129,26 @@ class ParallelProcessor:
             results = _process_batch([(str(p), sha) for p, sha in items], self.limits)
             return lambda: results
         batches = [items[i:i + self.batch_size] for i in range(0, len(items), self.batch_size)]
-        futures: list[Future | BaseException] = []
+        futures: list[tuple[ProcessPoolExecutor | None, Future | BaseException]] = []
         for batch in batches:
+            pool = self._executor()
             try:
-                futures.append(self._executor().submit(
-                    _process_batch, [(str(p), sha) for p, sha in batch], self.limits))
+                futures.append((pool, pool.submit(_process_batch, [(str(p), sha) for p, sha in batch],
+                                                  self.limits)))
             except BrokenProcessPool as exc:
-                self._reset()
-                futures.append(exc)
+                self._reset(pool)
+                futures.append((None, exc))
 
         def collect() -> list[ProcessResult]:
             results: list[ProcessResult] = []
-            for batch, future in zip(batches, futures, strict=True):
+            for batch, (pool, future) in zip(batches, futures, strict=True):
                 try:
                     if isinstance(future, BaseException):
                         raise future
                     results.extend(future.result())
                 except Exception as exc:
-                    if isinstance(exc, BrokenProcessPool):
-                        self._reset()
+                    if isinstance(exc, BrokenProcessPool) and pool is not None:
+                        self._reset(pool)
                     results.extend(_failed(item, exc) for item in batch)
             return results
 
@@ -163,9 +164,11 @@ class ParallelProcessor:
         futures = [pool.submit(_worker_model_loads) for _ in range(self.workers * 4)]
         return dict(f.result() for f in futures)
 
-    def _reset(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
+    def _reset(self, broken: ProcessPoolExecutor) -> None:
+        """Drop a broken pool; the next batch starts a new one. A pool already replaced (a
+        later chunk found it broken first) is left alone."""
+        broken.shutdown(wait=False, cancel_futures=True)
+        if self._pool is broken:
             self._pool = None
 
     def close(self) -> None:
