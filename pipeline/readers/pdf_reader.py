@@ -56,7 +56,9 @@ def _open_pdfium(data: bytes, name: str) -> pdfium.PdfDocument:
     try:
         return pdfium.PdfDocument(data)
     except pdfium.PdfiumError as exc:
-        if "password" in str(exc).lower():
+        # PDFium's last-error code outlives the call that set it: after an encrypted file, a
+        # damaged one also reads "password"; only a file with an /Encrypt entry is encrypted.
+        if "password" in str(exc).lower() and b"/Encrypt" in data:
             raise EncryptedFileError(f"{name} is password-protected") from exc
         if _has_no_pages(data):  # PDFium refuses a document with an empty page tree
             raise EmptyFileError(f"{name} has no pages") from exc
