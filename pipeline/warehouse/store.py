@@ -17,7 +17,7 @@ import socket
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -68,6 +68,14 @@ def _insert_rows(con: duckdb.DuckDBPyConnection, table: str, rows: list[list]) -
         batch = rows[start:start + _ROWS_PER_INSERT]
         con.execute(f"INSERT INTO {table} VALUES " + ", ".join([one] * len(batch)),  # table: a literal
                     [value for row in batch for value in row])
+
+
+def _utf8(text: str | None) -> str | None:
+    """A file name that is not valid UTF-8 reaches Python with surrogate escapes, which DuckDB
+    refuses (and the whole batch with it); store it with U+FFFD in place of the bad bytes."""
+    if text is None:
+        return None
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 def _is_lock_conflict(exc: duckdb.Error) -> bool:
@@ -197,6 +205,7 @@ class Warehouse:
 
     def load(self, result: ProcessResult, run_id: int) -> LoadOutcome:
         """Load one processed file in one transaction."""
+        result = replace(result, source_file=_utf8(result.source_file), reason=_utf8(result.reason))
         # Loaded already (maybe by a concurrent run while this one was extracting)?
         if result.sha256 is not None and self._loaded_version(result.sha256) is not None:
             return self.record_unchanged(run_id, result.source_file, result.path, result.sha256)
@@ -301,6 +310,6 @@ class Warehouse:
     def _audit(self, run_id: int, outcome: LoadOutcome, seconds: float) -> None:
         self.con.execute(
             "INSERT INTO run_files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [run_id, outcome.source_file, outcome.sha256, outcome.outcome, outcome.reason,
+            [run_id, _utf8(outcome.source_file), outcome.sha256, outcome.outcome, _utf8(outcome.reason),
              outcome.doc_id, outcome.version, seconds, datetime.now()],
         )
