@@ -113,10 +113,25 @@ def settled(files: Sequence[Path], interval: float = DEFAULT_SETTLE_SECONDS) -> 
 
 # -- archiving -------------------------------------------------------------------------
 
+_NAME_MAX = 255  # bytes per file name on Linux file systems
+
+
+def _fits(stem: str, suffix: str) -> str:
+    """`stem` cut so that stem + `__NNNN` + suffix + REASON_SUFFIX stays under _NAME_MAX bytes
+    (a 250-byte name was archived, then its reason file could not be created)."""
+    room = _NAME_MAX - len(os.fsencode(suffix + REASON_SUFFIX)) - len("__9999")
+    while stem and len(os.fsencode(stem)) > room:
+        stem = stem[:-1]
+    return stem
+
+
 def _free_name(folder: Path, name: str) -> Path:
     """`name` in `folder`, or `stem__2.ext`, `stem__3.ext`... : never overwrite."""
-    candidate = folder / name
     stem, suffix = Path(name).stem, Path(name).suffix
+    if len(os.fsencode(name + REASON_SUFFIX)) > _NAME_MAX:
+        stem = _fits(stem, suffix)
+        name = stem + suffix
+    candidate = folder / name
     n = 1
     while candidate.exists() or candidate.is_symlink() or Path(str(candidate) + REASON_SUFFIX).exists():
         n += 1
@@ -147,7 +162,8 @@ def archive(outcome: LoadOutcome, archive_root: Path, keep_inbox: bool = False,
         shutil.move(str(source), str(target))
     if outcome.outcome == QUARANTINED:
         Path(str(target) + REASON_SUFFIX).write_text(
-            f"{source.name}\nsha256: {outcome.sha256}\nreason: {outcome.reason}\n", encoding="utf-8"
+            f"{source.name}\nsha256: {outcome.sha256}\nreason: {outcome.reason}\n", encoding="utf-8",
+            errors="replace",  # a name that is not UTF-8 (surrogate escapes)
         )
     return target
 
