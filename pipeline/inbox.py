@@ -156,15 +156,24 @@ def archive(outcome: LoadOutcome, archive_root: Path, keep_inbox: bool = False,
         folder = archive_root / "processed" / (today or date.today()).isoformat()
     folder.mkdir(parents=True, exist_ok=True)
     target = _free_name(folder, source.name)
-    if keep_inbox:
-        shutil.copy2(source, target)
-    else:
-        shutil.move(str(source), str(target))
+    reason_file = None
     if outcome.outcome == QUARANTINED:
-        Path(str(target) + REASON_SUFFIX).write_text(
+        # Reason first: a run killed between the two steps leaves a reason without a file (the
+        # file is still in the inbox and is quarantined again), never a file without its reason.
+        reason_file = Path(str(target) + REASON_SUFFIX)
+        reason_file.write_text(
             f"{source.name}\nsha256: {outcome.sha256}\nreason: {outcome.reason}\n", encoding="utf-8",
             errors="replace",  # a name that is not UTF-8 (surrogate escapes)
         )
+    try:
+        if keep_inbox:
+            shutil.copy2(source, target)
+        else:
+            shutil.move(str(source), str(target))
+    except BaseException:
+        if reason_file is not None:
+            reason_file.unlink(missing_ok=True)
+        raise
     return target
 
 
