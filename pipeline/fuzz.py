@@ -379,9 +379,10 @@ def _good_corpus(n: int, seed: int, scans: int) -> list[tuple[str, bytes, str]]:
         docs = compose_corpus(n, seed, "dev", ("pdf", "docx", "txt"))
         for i, (doc, fmt) in enumerate(docs):
             fmt = "scan" if i < scans else fmt
-            path = Path(tmp) / doc.name
+            name = Path(doc.name).with_suffix(".pdf").name if fmt == "scan" else doc.name
+            path = Path(tmp) / name
             write_document(doc, path, fmt, scan_dpi=100)
-            out.append((doc.name, path.read_bytes(), fmt))
+            out.append((name, path.read_bytes(), fmt))
     return out
 
 
