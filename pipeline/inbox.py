@@ -242,7 +242,7 @@ def ingest(
     process_many: ProcessMany | None = None,
     trigger: str = "cli",
     settle_seconds: float = DEFAULT_SETTLE_SECONDS,
-    chunk_size: int = 16,
+    chunk_size: int | None = None,
     lock_timeout: float | None = None,
     on_start: Callable[[int], None] | None = None,
     on_file: Callable[[LoadOutcome], None] | None = None,
@@ -283,7 +283,9 @@ def ingest(
         # while the single writer loads.
         pipelined = hasattr(process_many, "submit")
         pending: tuple[list[Hashed], list[WorkItem], Callable[[], list[ProcessResult]]] | None = None
-        for hashed in chain(_hashed_chunks(files, known, max(1, chunk_size)), [None]):
+        # New files per chunk (one writable open each): 16 per extraction process by default.
+        size = chunk_size or 16 * max(1, getattr(process_many, "workers", 1))
+        for hashed in chain(_hashed_chunks(files, known, max(1, size)), [None]):
             started_next = None
             if hashed is not None:
                 todo = [(p, sha) for p, sha, _err in hashed if sha is not None and sha not in known]
