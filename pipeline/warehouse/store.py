@@ -139,6 +139,9 @@ def open_warehouse(
         # A reader (e.g. an analyst's `duckdb -readonly` session) may still have the file
         # open; wait for it like for another writer.
         con = _connect_with_retry(path, read_only=False, timeout=timeout)
+        # The writer runs many tiny statements: in DuckDB's thread pool each one waits for a
+        # thread to be scheduled, which is slow exactly when extraction workers fill the cores.
+        con.execute("SET threads = 1")
         apply_schema(con)
         refresh_reference(con)
         yield Warehouse(con, path)
