@@ -35,7 +35,9 @@ _MONEY_AFTER = regex.compile(
 _PERCENT_AFTER = regex.compile(r"\s*(?:%|phần\s+trăm(?![\p{L}]))", regex.IGNORECASE)
 _RATIO_AFTER = regex.compile(
     r"(?:\s*/\s*(?:tổng\s+số\s+)?|\s+(?:trên(?:\s+tổng\s+số)?|trong\s+(?:tổng\s+)?số)\s+)"
-    r"(" + _NUM + r")(?![\p{L}\p{N}_/%,.]\d?)"
+    # the whole may end a sentence ("... đạt/tổng số: 10/12."), but not continue as a decimal,
+    # a date or a code ("10/12,5", "10/12/2025", "10/12.3")
+    r"(" + _NUM + r")(?![\p{L}\p{N}_/%]|[,.]\d)"
 )
 
 # Document types whose name alone before a number makes it a reference ("Đề án 06", "Kế hoạch 02").

@@ -29,6 +29,8 @@ def _values(text: str) -> list[tuple[float, str | None, str, float | None]]:
         ("chiếm tỷ lệ 90,16 % (trong kỳ)", [(90.16, "percent", "eq", None)]),
         ("đúng hạn là 02; rút hồ sơ là 08)", [(2, None, "eq", None), (8, None, "eq", None)]),
         ("17/40 máy tính", [(17, None, "eq", 40)]),
+        ("số tiêu chí đạt/tổng số tiêu chí: 10/12.", [(10, None, "eq", 12)]),
+        ("đạt 10/12. Sau đó", [(10, None, "eq", 12)]),
         ("ước khoảng 500 triệu đồng", [(500_000_000, "vnd", "approx", None)]),
         ("1,2 tỷ đồng", [(1_200_000_000, "vnd", "eq", None)]),
         ("300.000.000 đồng", [(300_000_000, "vnd", "eq", None)]),

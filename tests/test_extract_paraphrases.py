@@ -1,0 +1,47 @@
+"""Language phenomena the fact extractor must handle however a clerk words them.
+
+Every case is our own wording (never copied from a seed or a generated phrase set): two or
+three paraphrases that must give the fact, and a near miss that must NOT give it. Each group
+names the phenomenon it pins down, so a failure says which piece of grammar broke.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from extractors.pipeline import extract_facts
+from pipeline.document import Document
+from pipeline.normalize import normalize_text
+
+
+def _facts(text: str, doc_type: str = "report") -> set[tuple[str, str, float]]:
+    text = normalize_text(text)
+    doc = Document("t.txt", "0", "txt", text, text, paginated=False)
+    return {(f.metric, f.kind, round(f.value, 2)) for f in extract_facts(doc, doc_type)}
+
+
+def _has(text: str, metric: str, value: float, kind: str = "actual", doc_type: str = "report") -> bool:
+    return (metric, kind, round(value, 2)) in _facts(text, doc_type)
+
+
+def _metric_values(text: str, metric: str, doc_type: str = "report") -> set[float]:
+    return {v for m, _k, v in _facts(text, doc_type) if m == metric}
+
+
+# --- a ratio whose label is itself a ratio ("đạt/tổng số"), ending the sentence --------------
+RATIO_LABEL = [
+    "Số tiêu chí chuyển đổi số đạt/tổng số tiêu chí: 9/13.",
+    "Tiêu chí đã đạt trên tổng số tiêu chí của bộ chỉ số là 9/13.",
+    "Kết quả tự đánh giá: xã đạt 9/13 tiêu chí.",
+]
+
+
+@pytest.mark.parametrize("text", RATIO_LABEL)
+def test_ratio_label_part_is_met_whole_is_total(text: str) -> None:
+    assert _has(text, "criteria.met", 9)
+    assert _has(text, "criteria.total", 13)
+    assert not _has(text, "criteria.total", 9)
+
+
+def test_ratio_followed_by_a_date_is_not_a_ratio() -> None:
+    assert not _metric_values("Xã đạt tiêu chí trước ngày 10/12/2025.", "criteria.met")
