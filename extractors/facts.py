@@ -31,6 +31,7 @@ from extractors.sentences import Sentence
 
 _NOUN_JOINT = regex.compile(r"\s*(?:,|/|(?<![\p{L}])(?:và|hoặc)(?![\p{L}]))")
 _COMMA = regex.compile(r"[,;]")
+_CLAUSE_END = regex.compile(r"[,;:()]")
 _DETERMINER = regex.compile(r"\s*(?:các|những|số|tổng\s+số|toàn\s+bộ|tổng)(?=\s)")
 # "Tỷ lệ văn bản ... đạt 95%": the noun after "tỷ lệ" is the subject of a bare percentage.
 _RATE_SUBJECT = regex.compile(r"(?<![\p{L}])t[ỷỉ]\s+lệ(?:\s+(?:số|các|những))?(?=\s)")
@@ -149,8 +150,12 @@ class FactFinder:
             return frozenset()
         return found[0]
 
-    def _noun(self, low: str, end: int, limit: int, unit: str | None) -> tuple[frozenset[str], int]:
-        """The noun after a value, with a list of nouns joined to it ("cán bộ, công chức")."""
+    def _noun(self, low: str, end: int, limit: int, next_value: int) -> tuple[frozenset[str], int]:
+        """The noun after a value, with a list of nouns joined to it ("cán bộ, công chức").
+
+        A noun after a comma or "và" whose own phrase leads to the next value is not part of
+        the list but the head of that value's label: "có mặt 62 người, lao động hợp đồng 14
+        người" -- "lao động" starts the clause of 14, so 62 is just "người"."""
         first = self._noun_at(low, end, limit)
         if first is None:
             return frozenset(), end
@@ -162,6 +167,9 @@ class FactFinder:
             more = self._noun_at(low, joint.end(), limit)
             if more is None or "junk" in more[0]:
                 break
+            boundary = _CLAUSE_END.search(low, more[1], limit)
+            if next_value < (boundary.start() if boundary else limit):
+                break
             classes, after = classes | more[0], more[1]
         return classes, after
 
@@ -169,8 +177,10 @@ class FactFinder:
         groups = _paren_groups(sent.text, sent.start)
         values: list[_Value] = []
         table = _TABLE_SEP in sent.text
-        for m in find_numbers(text, sent.start, sent.end):
-            classes, noun_end = self._noun(low, m.end, sent.end, m.unit)
+        mentions = find_numbers(text, sent.start, sent.end)
+        for i, m in enumerate(mentions):
+            next_value = mentions[i + 1].start if i + 1 < len(mentions) else sent.end
+            classes, noun_end = self._noun(low, m.end, sent.end, next_value)
             if "junk" in classes:
                 continue
             if m.year_like and not classes:

@@ -45,3 +45,26 @@ def test_ratio_label_part_is_met_whole_is_total(text: str) -> None:
 
 def test_ratio_followed_by_a_date_is_not_a_ratio() -> None:
     assert not _metric_values("Xã đạt tiêu chí trước ngày 10/12/2025.", "criteria.met")
+
+
+# --- each comma clause owns its number: a noun list does not run into the next clause --------
+STAFF_CLAUSES = [
+    "Biên chế được giao năm 2025 là 58 người, có mặt 51 người, lao động hợp đồng 7 người.",
+    "Số biên chế giao 58 người, hiện có mặt 51 người, hợp đồng lao động 7 người.",
+    "Được giao 58 biên chế; có mặt 51 người, người lao động hợp đồng 07 người.",
+]
+
+
+@pytest.mark.parametrize("text", STAFF_CLAUSES)
+def test_comma_clause_owns_its_value(text: str) -> None:
+    facts = _facts(text)
+    assert ("staff.quota", "actual", 58) in facts
+    assert ("staff.present", "actual", 51) in facts
+    assert ("staff.contract", "actual", 7) in facts
+    assert ("staff.contract", "actual", 51) not in facts
+    assert ("staff.quota", "actual", 7) not in facts
+
+
+def test_coordinated_nouns_still_join() -> None:
+    # "cán bộ, công chức" is one noun list: the value keeps its clause after the list
+    assert _has("Có 12 cán bộ, công chức được tập huấn kỹ năng số.", "staff.trained", 12)
