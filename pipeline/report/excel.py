@@ -55,6 +55,11 @@ def write_workbook(data: ReportData, path: Path) -> None:
                 data.label(row["metric"]) if c == METRIC_LABEL_COLUMN else _cell(row[c]) for c in columns
             ]
             ws.append(values)
+            for cell in ws[ws.max_row]:
+                # openpyxl stores any string starting with "=" as a formula; text from a document
+                # ('=HYPERLINK("http://...")') must stay text when an analyst opens the file.
+                if cell.data_type == "f":
+                    cell.data_type = "s"
         for idx, c in enumerate(columns, start=1):
             letter = get_column_letter(idx)
             wide = c in ("evidence", "message", "target_evidence", "actual_evidence", "metric_label")
