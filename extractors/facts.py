@@ -269,6 +269,11 @@ class FactFinder:
             if s[0] >= a and s[1] <= b and not any(g[0] - 1 <= s[0] and s[1] <= g[1] + 1 for g in groups)
         ]
 
+    def _affirmed(self, ctx: SentenceContext, hits: list[tuple[int, int]]) -> list[tuple[int, int]]:
+        """Cue hits not negated by the word before them ("không muộn hơn hạn" is not "muộn")."""
+        neg = self.rules.negation_rx
+        return [h for h in hits if not neg.search(ctx.low, max(0, h[0] - 16), h[0])]
+
     def _context_level(self, ctx: SentenceContext, pats: tuple[Pattern, ...],
                        regions: list[tuple[str, int, int]], heading_low: str) -> str | None:
         for name, a, b in regions:
@@ -289,7 +294,7 @@ class FactFinder:
         best_dist = None
         span = None
         for part in cue.parts:
-            hits = self._in(ctx.spans(part), a, b)
+            hits = self._affirmed(ctx, self._in(ctx.spans(part), a, b))
             if not hits:
                 return None
             if side == "left":

@@ -72,6 +72,7 @@ class Rules:
     noun_classes: dict[str, frozenset[str]]  # lower-cased phrase -> classes
     link_rx: Any
     scope_rx: Any
+    negation_rx: Any  # matches a negator right before a position ("không muộn hơn hạn")
     kind_cues: list[tuple[str, Pattern]]
     target_headings: tuple[Pattern, ...] = ()
     actual_headings: tuple[Pattern, ...] = ()
@@ -224,6 +225,8 @@ def load_rules(rules_dir: Path | None = None) -> Rules:
 
     link_rx = regex.compile(r"(?:" + _alternation(words("link_before")) + r")\s*$", regex.IGNORECASE)
     scope_rx = regex.compile(_alternation(words("scope_openers")), regex.IGNORECASE)
+    negators = words("negators") or ["re:(?!)"]
+    negation_rx = regex.compile(r"(?:" + _alternation(negators) + r")\s+$", regex.IGNORECASE)
     kind_cues: list[tuple[str, Pattern]] = []
     cues = vocab.get("kind_cues") or {}
     if not isinstance(cues, dict) or set(cues) - {"target", "actual"}:
@@ -266,7 +269,8 @@ def load_rules(rules_dir: Path | None = None) -> Rules:
     return Rules(
         metrics=rules, noun_rx=noun_rx,
         noun_classes={k: frozenset(v) for k, v in noun_classes.items()},
-        link_rx=link_rx, scope_rx=scope_rx, kind_cues=kind_cues, target_headings=target_headings,
+        link_rx=link_rx, scope_rx=scope_rx, negation_rx=negation_rx, kind_cues=kind_cues,
+        target_headings=target_headings,
         actual_headings=actual_headings,
         by_code={r.code: r for r in rules},
     )

@@ -68,3 +68,40 @@ def test_comma_clause_owns_its_value(text: str) -> None:
 def test_coordinated_nouns_still_join() -> None:
     # "cán bộ, công chức" is one noun list: the value keeps its clause after the list
     assert _has("Có 12 cán bộ, công chức được tập huấn kỹ năng số.", "staff.trained", 12)
+
+
+# --- negation: "không muộn hơn hạn" is on time, the cue after a negator does not count --------
+NEGATED_LATENESS = [
+    "Xét về thời hạn, 1.240 hồ sơ được trả không muộn hơn ngày hẹn, chỉ 6 hồ sơ bị chậm.",
+    "Có 1.240 hồ sơ hoàn thành không chậm so với thời hạn quy định, 06 hồ sơ trễ hẹn.",
+    "Trong kỳ, 1240 hồ sơ giải quyết không bị trễ hạn; 6 hồ sơ giải quyết muộn.",
+]
+
+
+@pytest.mark.parametrize("text", NEGATED_LATENESS)
+def test_negated_lateness_is_in_time(text: str) -> None:
+    facts = _facts(text)
+    assert ("dossiers.resolved_in_time", "actual", 1240) in facts
+    assert ("dossiers.resolved_overdue", "actual", 6) in facts
+    assert ("dossiers.resolved_overdue", "actual", 1240) not in facts
+
+
+def test_lateness_without_negation_stays_overdue() -> None:
+    text = "Có 14 hồ sơ hoàn thành muộn hơn ngày hẹn trả."
+    assert _has(text, "dossiers.resolved_overdue", 14)
+    assert not _metric_values(text, "dossiers.resolved_in_time")
+
+
+@pytest.mark.parametrize("text", [
+    "Kết quả: hoàn thành 930 hồ sơ; đang xử lý 41 hồ sơ.",
+    "Đã hoàn thành giải quyết 930 hồ sơ, còn 41 hồ sơ đang giải quyết.",
+])
+def test_completed_dossiers_are_resolved(text: str) -> None:
+    assert _has(text, "dossiers.resolved", 930)
+    assert _has(text, "dossiers.in_progress", 41)
+
+
+def test_not_completed_is_not_resolved() -> None:
+    text = "Còn 41 hồ sơ chưa hoàn thành."
+    assert not _metric_values(text, "dossiers.resolved")
+    assert _has(text, "dossiers.in_progress", 41)
