@@ -105,3 +105,29 @@ def test_not_completed_is_not_resolved() -> None:
     text = "Còn 41 hồ sơ chưa hoàn thành."
     assert not _metric_values(text, "dossiers.resolved")
     assert _has(text, "dossiers.in_progress", 41)
+
+
+# --- ratio wholes of staff: trained / in post, in post / assigned quota ------------------------
+@pytest.mark.parametrize("text", [
+    "Lớp tập huấn kỹ năng số thu hút 33/41 cán bộ, công chức tham gia.",
+    "Đến nay 33 trên tổng số 41 cán bộ, công chức đã được bồi dưỡng kỹ năng số.",
+    "Số công chức được đào tạo về chuyển đổi số/tổng số công chức: 33/41.",
+])
+def test_trained_ratio_whole_is_staff_in_post(text: str) -> None:
+    assert _has(text, "staff.trained", 33)
+    assert _has(text, "staff.present", 41)
+
+
+@pytest.mark.parametrize("text", [
+    "Đội ngũ hiện có 47/53 cán bộ, công chức so với biên chế được giao.",
+    "Số cán bộ, công chức có mặt so với biên chế giao: 47/53 người.",
+    "Thực có 47 trên tổng số 53 biên chế được giao.",
+])
+def test_present_ratio_whole_is_quota(text: str) -> None:
+    assert _has(text, "staff.present", 47)
+    assert _has(text, "staff.quota", 53)
+    assert not _has(text, "staff.quota", 47)
+
+
+def test_plain_trained_count_has_no_whole() -> None:
+    assert _metric_values("Có 33 cán bộ, công chức được tập huấn kỹ năng số.", "staff.present") == set()
