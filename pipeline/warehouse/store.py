@@ -157,6 +157,27 @@ class Warehouse:
     def __init__(self, con: duckdb.DuckDBPyConnection, path: Path) -> None:
         self.con = con
         self.path = path
+        self._in_batch = False
+
+    @contextmanager
+    def batch(self) -> Iterator[Warehouse]:
+        """Load several files in one transaction: one commit (~3 ms, a WAL flush) instead of
+        one per file, which was half the cost of loading a document. All of the batch is kept
+        or none of it; a document is still never kept in part."""
+        if self._in_batch:
+            yield self
+            return
+        self.con.begin()
+        self._in_batch = True
+        try:
+            yield self
+            self.con.commit()
+        except BaseException:
+            # BaseException too: a KeyboardInterrupt mid-document must not leave half of it.
+            self.con.rollback()
+            raise
+        finally:
+            self._in_batch = False
 
     # -- runs -------------------------------------------------------------------------
     def start_run(self, trigger: str) -> int:
@@ -216,8 +237,7 @@ class Warehouse:
             return self.record_skipped(run_id, result.source_file, result.path, result.sha256,
                                        f"{result.code}: {result.reason}")
 
-        self.con.begin()
-        try:
+        with self.batch():  # its own transaction, or the enclosing batch's
             if result.status == QUARANTINED:
                 outcome = self._quarantine(result, run_id)
             elif result.status == OK:
@@ -225,11 +245,6 @@ class Warehouse:
             else:
                 raise ValueError(f"unknown process status {result.status!r}")
             self._audit(run_id, outcome, seconds=result.seconds)
-            self.con.commit()
-        except BaseException:
-            # BaseException too: a KeyboardInterrupt mid-document must not leave half of it.
-            self.con.rollback()
-            raise
         return outcome
 
     def _quarantine(self, result: ProcessResult, run_id: int) -> LoadOutcome:
