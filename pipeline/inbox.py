@@ -370,7 +370,8 @@ def _load_chunk(hashed: list[Hashed], todo: list[WorkItem], collect: Callable[[]
             results[str(path)] = result
 
     outcomes: list[LoadOutcome] = []
-    with open_warehouse(warehouse, lock_timeout=lock_timeout, on_wait=on_wait) as wh:
+    # One transaction for the chunk (Warehouse.batch): one commit instead of one per file.
+    with open_warehouse(warehouse, lock_timeout=lock_timeout, on_wait=on_wait) as wh, wh.batch():
         for path, sha, err in hashed:
             if sha is None:
                 outcomes.append(wh.record_skipped(run_id, path.name, str(path), None, err or "unreachable"))
