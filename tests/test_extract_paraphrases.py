@@ -131,3 +131,20 @@ def test_present_ratio_whole_is_quota(text: str) -> None:
 
 def test_plain_trained_count_has_no_whole() -> None:
     assert _metric_values("Có 33 cán bộ, công chức được tập huấn kỹ năng số.", "staff.present") == set()
+
+
+# --- "tổng cộng" before "N <noun> <predicate>" quantifies; the predicate names the metric ------
+@pytest.mark.parametrize("text", [
+    "Tổng cộng 812 hồ sơ được giải quyết trước và đúng thời hạn.",
+    "Tổng cộng có 812 hồ sơ giải quyết đúng hạn và trước hạn, đạt 97,5%.",
+    "Cả kỳ, tổng cộng 812 hồ sơ được trả kết quả đúng hoặc trước hạn.",
+])
+def test_total_word_does_not_label_a_described_value(text: str) -> None:
+    assert _has(text, "dossiers.resolved_in_time", 812)
+    assert not _metric_values(text, "dossiers.received")
+
+
+def test_total_word_with_receiving_predicate_is_received() -> None:
+    text = "Tổng cộng 905 hồ sơ đã được tiếp nhận trong kỳ."
+    assert _has(text, "dossiers.received", 905)
+    assert not _metric_values(text, "dossiers.resolved_in_time")
