@@ -46,6 +46,10 @@ _SEPARATOR = regex.compile(
 # Bonus for a satisfied context, by where it was found (nearest first).
 _CONTEXT_BONUS = {"local": 20.0, "head": 15.0, "scope": 15.0, "heading": 8.0}
 _DISTANCE_COST = 0.25
+# A local context loses this much per character away from the cue, at most _CONTEXT_FAR_MAX
+# (so it still beats one found only in the clause head or the heading).
+_CONTEXT_FAR_COST = 0.1
+_CONTEXT_FAR_MAX = 4.0
 
 
 @dataclass
@@ -274,15 +278,22 @@ class FactFinder:
         neg = self.rules.negation_rx
         return [h for h in hits if not neg.search(ctx.low, max(0, h[0] - 16), h[0])]
 
-    def _context_level(self, ctx: SentenceContext, pats: tuple[Pattern, ...],
-                       regions: list[tuple[str, int, int]], heading_low: str) -> str | None:
+    def _context_bonus(self, ctx: SentenceContext, pats: tuple[Pattern, ...],
+                       regions: list[tuple[str, int, int]], heading_low: str,
+                       cue_span: tuple[int, int]) -> float | None:
+        """Bonus for the nearest place a context is found. Around the value, a context next to
+        the cue counts more than one far off in another clause: in "07 hồ sơ đang giải quyết đã
+        quá hạn, UBND ... hẹn lại thời gian trả kết quả", "quá hạn" is governed by "đang giải
+        quyết", not by "trả kết quả"."""
         for name, a, b in regions:
-            for p in pats:
-                if self._in(ctx.spans(p), a, b):
-                    return name
+            gaps = [max(h[0] - cue_span[1], cue_span[0] - h[1], 0)
+                    for p in pats for h in self._in(ctx.spans(p), a, b)]
+            if gaps:
+                near = min(gaps) if name == "local" else 0
+                return _CONTEXT_BONUS[name] - min(_CONTEXT_FAR_MAX, _CONTEXT_FAR_COST * near)
         for p in pats:
             if heading_low and p.search(heading_low):
-                return "heading"
+                return _CONTEXT_BONUS["heading"]
         return None
 
     def _score_cue(self, cue: Cue, ctx: SentenceContext, window: tuple[int, int], side: str,
@@ -311,10 +322,10 @@ class FactFinder:
                 return None
         bonus = 0.0
         if cue.context:
-            level = self._context_level(ctx, cue.context, regions, heading_low)
-            if level is None:
+            found = self._context_bonus(ctx, cue.context, regions, heading_low, span)  # type: ignore[arg-type]
+            if found is None:
                 return None
-            bonus = _CONTEXT_BONUS[level]
+            bonus = found
         return total_len + bonus - _DISTANCE_COST * max(best_dist or 0, 0), span  # type: ignore[return-value]
 
     def _best(self, cands: list[MetricRule], ctx: SentenceContext, window: tuple[int, int], side: str,

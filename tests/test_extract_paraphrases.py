@@ -148,3 +148,20 @@ def test_total_word_with_receiving_predicate_is_received() -> None:
     text = "Tổng cộng 905 hồ sơ đã được tiếp nhận trong kỳ."
     assert _has(text, "dossiers.received", 905)
     assert not _metric_values(text, "dossiers.resolved_in_time")
+
+
+# --- a context governs the cue next to it, not one in a later clause ------------------------
+@pytest.mark.parametrize("text", [
+    "Có 09 hồ sơ đang giải quyết đã quá hạn, UBND xã đã gửi thư xin lỗi và hẹn lại ngày trả kết quả.",
+    "09 hồ sơ đang xử lý bị quá hạn, bộ phận một cửa đã liên hệ công dân để trả kết quả sớm nhất.",
+    "Hiện còn 09 hồ sơ đang giải quyết quá hạn; xã đã hẹn lại thời gian trả kết quả.",
+])
+def test_nearest_context_decides(text: str) -> None:
+    assert _has(text, "dossiers.in_progress_overdue", 9)
+    assert not _metric_values(text, "dossiers.resolved_overdue")
+
+
+def test_resolved_late_stays_resolved_overdue() -> None:
+    text = "Có 09 hồ sơ đã giải quyết quá hạn, UBND xã đã gửi thư xin lỗi công dân."
+    assert _has(text, "dossiers.resolved_overdue", 9)
+    assert not _metric_values(text, "dossiers.in_progress_overdue")
