@@ -165,3 +165,23 @@ def test_resolved_late_stays_resolved_overdue() -> None:
     text = "Có 09 hồ sơ đã giải quyết quá hạn, UBND xã đã gửi thư xin lỗi công dân."
     assert _has(text, "dossiers.resolved_overdue", 9)
     assert not _metric_values(text, "dossiers.in_progress_overdue")
+
+
+# --- "còn/vẫn trong hạn", "tiếp tục giải quyết": still running, so in progress ----------------
+@pytest.mark.parametrize("text", [
+    "Số hồ sơ chuyển kỳ sau tiếp tục giải quyết là 130 hồ sơ: 118 hồ sơ còn trong thời hạn, 12 hồ sơ đã quá hạn.",
+    "Về hồ sơ đang giải quyết, 118 hồ sơ vẫn còn trong hạn, 12 hồ sơ quá hạn.",
+    "Có 130 hồ sơ tiếp tục xử lý sang kỳ sau (118 hồ sơ vẫn nằm trong thời hạn cho phép; 12 hồ sơ trễ hạn).",
+])
+def test_still_within_deadline_is_in_progress(text: str) -> None:
+    facts = _facts(text)
+    assert ("dossiers.in_progress_on_time", "actual", 118) in facts
+    assert ("dossiers.in_progress_overdue", "actual", 12) in facts
+    assert ("dossiers.resolved_in_time", "actual", 118) not in facts
+    assert ("dossiers.resolved_overdue", "actual", 12) not in facts
+
+
+def test_resolved_within_deadline_stays_resolved_in_time() -> None:
+    text = "Trong kỳ đã giải quyết 740 hồ sơ trong thời hạn quy định."
+    assert _has(text, "dossiers.resolved_in_time", 740)
+    assert not _metric_values(text, "dossiers.in_progress_on_time")
