@@ -49,6 +49,8 @@ _DISTANCE_COST = 0.25
 # A local context loses this much per character away from the cue, at most _CONTEXT_FAR_MAX
 # (so it still beats one found only in the clause head or the heading).
 _CONTEXT_FAR_COST = 0.1
+# A cue inside the label's modifier ("... giữa A với B") loses to any cue in the label's head.
+_MODIFIER_COST = 30.0
 _CONTEXT_FAR_MAX = 4.0
 
 
@@ -87,6 +89,7 @@ class SentenceContext:
         self.low = low  # lower-cased document text
         self.offset = offset
         self._cache: dict[int, list[tuple[int, int]]] = {}
+        self.modifier_cache: dict[tuple[int, int], int] = {}
 
     def spans(self, pat: Pattern) -> list[tuple[int, int]]:
         key = id(pat)
@@ -304,16 +307,21 @@ class FactFinder:
         total_len = 0
         best_dist = None
         span = None
+        modifier_at = self._modifier_start(ctx, a, b)
+        penalty = 0.0
         for part in cue.parts:
             hits = self._affirmed(ctx, self._in(ctx.spans(part), a, b))
             if not hits:
                 return None
+            # nearest hit, but one in the head of the label before any in a modifier
             if side == "left":
-                hit = max(hits, key=lambda s: s[1])
+                hit = max(hits, key=lambda s: (s[0] < modifier_at, s[1]))
                 dist = anchor - hit[1]
             else:
-                hit = min(hits, key=lambda s: s[0])
+                hit = min(hits, key=lambda s: (s[0] >= modifier_at, s[0]))
                 dist = hit[0] - anchor
+            if hit[0] >= modifier_at:
+                penalty = _MODIFIER_COST
             total_len += hit[1] - hit[0]
             if best_dist is None or dist < best_dist:
                 best_dist, span = dist, hit
@@ -326,7 +334,20 @@ class FactFinder:
             if found is None:
                 return None
             bonus = found
-        return total_len + bonus - _DISTANCE_COST * max(best_dist or 0, 0), span  # type: ignore[return-value]
+        score = total_len + bonus - penalty - _DISTANCE_COST * max(best_dist or 0, 0)
+        return score, span  # type: ignore[return-value]
+
+    def _modifier_start(self, ctx: SentenceContext, a: int, b: int) -> int:
+        """Where the label's modifier begins: "mức liên thông | giữa phần mềm của xã với các nền
+        tảng dùng chung" -- the head names the metric, the words after "giữa"/"với" are its
+        arguments. `b` (nothing) when the window has no modifier opener."""
+        key = (a, b)
+        hit = ctx.modifier_cache.get(key)
+        if hit is None:
+            m = self.rules.modifier_rx.search(ctx.low, a, b) if self.rules.modifier_rx else None
+            hit = m.start() if m else b
+            ctx.modifier_cache[key] = hit
+        return hit
 
     def _best(self, cands: list[MetricRule], ctx: SentenceContext, window: tuple[int, int], side: str,
               anchor: int, regions, heading_low: str) -> _Choice | None:

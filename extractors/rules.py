@@ -73,6 +73,7 @@ class Rules:
     link_rx: Any
     scope_rx: Any
     negation_rx: Any  # matches a negator right before a position ("không muộn hơn hạn")
+    modifier_rx: Any  # opens a modifier of the label's head noun ("giữa", "với"); None: none
     kind_cues: list[tuple[str, Pattern]]
     target_headings: tuple[Pattern, ...] = ()
     actual_headings: tuple[Pattern, ...] = ()
@@ -227,6 +228,8 @@ def load_rules(rules_dir: Path | None = None) -> Rules:
     scope_rx = regex.compile(_alternation(words("scope_openers")), regex.IGNORECASE)
     negators = words("negators") or ["re:(?!)"]
     negation_rx = regex.compile(r"(?:" + _alternation(negators) + r")\s+$", regex.IGNORECASE)
+    openers = words("modifier_openers")
+    modifier_rx = regex.compile(_alternation(openers), regex.IGNORECASE) if openers else None
     kind_cues: list[tuple[str, Pattern]] = []
     cues = vocab.get("kind_cues") or {}
     if not isinstance(cues, dict) or set(cues) - {"target", "actual"}:
@@ -269,7 +272,8 @@ def load_rules(rules_dir: Path | None = None) -> Rules:
     return Rules(
         metrics=rules, noun_rx=noun_rx,
         noun_classes={k: frozenset(v) for k, v in noun_classes.items()},
-        link_rx=link_rx, scope_rx=scope_rx, negation_rx=negation_rx, kind_cues=kind_cues,
+        link_rx=link_rx, scope_rx=scope_rx, negation_rx=negation_rx, modifier_rx=modifier_rx,
+        kind_cues=kind_cues,
         target_headings=target_headings,
         actual_headings=actual_headings,
         by_code={r.code: r for r in rules},

@@ -169,7 +169,8 @@ def test_resolved_late_stays_resolved_overdue() -> None:
 
 # --- "còn/vẫn trong hạn", "tiếp tục giải quyết": still running, so in progress ----------------
 @pytest.mark.parametrize("text", [
-    "Số hồ sơ chuyển kỳ sau tiếp tục giải quyết là 130 hồ sơ: 118 hồ sơ còn trong thời hạn, 12 hồ sơ đã quá hạn.",
+    "Số hồ sơ chuyển kỳ sau tiếp tục giải quyết là 130 hồ sơ: 118 hồ sơ còn trong thời hạn, "
+    "12 hồ sơ đã quá hạn.",
     "Về hồ sơ đang giải quyết, 118 hồ sơ vẫn còn trong hạn, 12 hồ sơ quá hạn.",
     "Có 130 hồ sơ tiếp tục xử lý sang kỳ sau (118 hồ sơ vẫn nằm trong thời hạn cho phép; 12 hồ sơ trễ hạn).",
 ])
@@ -185,3 +186,27 @@ def test_resolved_within_deadline_stays_resolved_in_time() -> None:
     text = "Trong kỳ đã giải quyết 740 hồ sơ trong thời hạn quy định."
     assert _has(text, "dossiers.resolved_in_time", 740)
     assert not _metric_values(text, "dossiers.in_progress_on_time")
+
+
+# --- the label's head names the metric; a cue inside "giữa ... với ..." only modifies it ---------
+@pytest.mark.parametrize("text", [
+    "Mức độ liên thông giữa các phần mềm của phường với nền tảng dùng chung của tỉnh đạt 97%.",
+    "Về chia sẻ dữ liệu, tỷ lệ kết nối giữa hệ thống của xã với các phần mềm dùng chung cấp tỉnh là 97%.",
+    "Kết nối, liên thông 97% hệ thống thông tin của xã với nền tảng dùng chung của tỉnh.",
+])
+def test_head_noun_not_modifier_names_the_metric(text: str) -> None:
+    assert _has(text, "network.interconnection_pct", 97)
+    assert not _metric_values(text, "computers.shared_software_pct")
+
+
+@pytest.mark.parametrize("text", [
+    "Tỷ lệ máy tính được cài đặt các phần mềm dùng chung của tỉnh đạt 97%.",
+    "97% máy tính của cán bộ đã cài đặt phần mềm dùng chung.",
+])
+def test_shared_software_as_head_stays_shared_software(text: str) -> None:
+    assert _has(text, "computers.shared_software_pct", 97)
+    assert not _metric_values(text, "network.interconnection_pct")
+
+
+def test_count_of_software_is_not_a_metric() -> None:
+    assert _facts("Xã đang vận hành 05 phần mềm dùng chung và 02 hệ thống thông tin.") == set()
