@@ -414,6 +414,8 @@ def write_report(out: Path, m: dict, args: argparse.Namespace, r: dict) -> str:
         f"{_ok(inc_beyond < 3)} |",
         "",
         "## End to end (fresh process, fresh warehouse, `ingest` with archiving as copies)",
+        f"Cold runs of all {r['n_docs']} PDFs: best of {one.get('runs', 1)} for each number of workers.",
+        "",
         "| run | docs | pages | wall s | pages/s | docs/s | CPU s (main + workers) | peak RSS |",
         "|---|---|---|---|---|---|---|---|",
     ]
@@ -491,6 +493,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--baseline-docs", type=int, default=100,
                         help="PDFs for the pdfplumber baseline (0 = all of them)")
+    parser.add_argument("--repeat", type=int, default=2,
+                        help="cold 1- and 2-worker runs, best of this many (others' load adds noise)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     args = parser.parse_args(argv)
     if args.command == "_ingest":
@@ -525,6 +529,14 @@ def main(argv: list[str] | None = None) -> int:
     r["two"] = _need(run_ingest(corpus.pdf, runs / "two" / "w.duckdb", workers=2), "2 workers")
     r["facts_one"], r["digest_one"] = warehouse_digest(runs / "one" / "w.duckdb")
     _, r["digest_two"] = warehouse_digest(runs / "two" / "w.duckdb")
+    # Other processes on the machine slow some runs: repeat both and keep each one's best.
+    for attempt in range(2, args.repeat + 1):
+        step(f"1 and 2 workers again ({attempt}/{args.repeat}), the faster of each run is kept")
+        for key, workers in (("one", 1), ("two", 2)):
+            again = _need(run_ingest(corpus.pdf, runs / f"{key}{attempt}" / "w.duckdb", workers=workers), key)
+            if again["seconds"] < r[key]["seconds"]:
+                r[key] = again
+    r["one"]["runs"] = r["two"]["runs"] = args.repeat
     step("small corpus, 1 worker, cold")
     r["small"] = _need(run_ingest(corpus.small, runs / "small" / "w.duckdb", workers=1), "small corpus")
     step("DOCX")
