@@ -51,6 +51,8 @@ _DISTANCE_COST = 0.25
 _CONTEXT_FAR_COST = 0.1
 # A cue inside the label's modifier ("... giữa A với B") loses to any cue in the label's head.
 _MODIFIER_COST = 30.0
+# A cue in a restrictive phrase between the noun and its predicate loses to one in the predicate.
+_RESTRICTIVE_COST = 12.0
 _CONTEXT_FAR_MAX = 4.0
 
 
@@ -308,6 +310,9 @@ class FactFinder:
         best_dist = None
         span = None
         modifier_at = self._modifier_start(ctx, a, b)
+        # right of "N <noun>": words before the predicate ("được", "đã") restrict the noun, the
+        # predicate names the metric ("100% máy tính kết nối mạng | được cài đặt ... mã độc")
+        predicate_at = self._predicate_start(ctx, a, b) if side == "right" else a
         penalty = 0.0
         for part in cue.parts:
             hits = self._affirmed(ctx, self._in(ctx.spans(part), a, b))
@@ -319,9 +324,11 @@ class FactFinder:
                 dist = anchor - hit[1]
             else:
                 hit = min(hits, key=lambda s: (s[0] >= modifier_at, s[0]))
-                dist = hit[0] - anchor
+                dist = hit[0] - (predicate_at if hit[0] >= predicate_at else anchor)
             if hit[0] >= modifier_at:
                 penalty = _MODIFIER_COST
+            elif hit[1] <= predicate_at:
+                penalty = max(penalty, _RESTRICTIVE_COST)
             total_len += hit[1] - hit[0]
             if best_dist is None or dist < best_dist:
                 best_dist, span = dist, hit
@@ -336,6 +343,16 @@ class FactFinder:
             bonus = found
         score = total_len + bonus - penalty - _DISTANCE_COST * max(best_dist or 0, 0)
         return score, span  # type: ignore[return-value]
+
+    def _predicate_start(self, ctx: SentenceContext, a: int, b: int) -> int:
+        """Where the predicate of "N <noun> ..." begins (`a` when no marker: all predicate)."""
+        key = (-a, b)
+        hit = ctx.modifier_cache.get(key)
+        if hit is None:
+            m = self.rules.predicate_rx.search(ctx.low, a, b) if self.rules.predicate_rx else None
+            hit = m.start() if m and ctx.low[a:m.start()].strip() else a
+            ctx.modifier_cache[key] = hit
+        return hit
 
     def _modifier_start(self, ctx: SentenceContext, a: int, b: int) -> int:
         """Where the label's modifier begins: "mức liên thông | giữa phần mềm của xã với các nền

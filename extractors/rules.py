@@ -74,6 +74,7 @@ class Rules:
     scope_rx: Any
     negation_rx: Any  # matches a negator right before a position ("không muộn hơn hạn")
     modifier_rx: Any  # opens a modifier of the label's head noun ("giữa", "với"); None: none
+    predicate_rx: Any  # starts the predicate after "N <noun>" ("được", "đã"); None: none
     kind_cues: list[tuple[str, Pattern]]
     target_headings: tuple[Pattern, ...] = ()
     actual_headings: tuple[Pattern, ...] = ()
@@ -230,6 +231,8 @@ def load_rules(rules_dir: Path | None = None) -> Rules:
     negation_rx = regex.compile(r"(?:" + _alternation(negators) + r")\s+$", regex.IGNORECASE)
     openers = words("modifier_openers")
     modifier_rx = regex.compile(_alternation(openers), regex.IGNORECASE) if openers else None
+    markers = words("predicate_markers")
+    predicate_rx = regex.compile(_alternation(markers), regex.IGNORECASE) if markers else None
     kind_cues: list[tuple[str, Pattern]] = []
     cues = vocab.get("kind_cues") or {}
     if not isinstance(cues, dict) or set(cues) - {"target", "actual"}:
@@ -272,7 +275,8 @@ def load_rules(rules_dir: Path | None = None) -> Rules:
     return Rules(
         metrics=rules, noun_rx=noun_rx,
         noun_classes={k: frozenset(v) for k, v in noun_classes.items()},
-        link_rx=link_rx, scope_rx=scope_rx, negation_rx=negation_rx, modifier_rx=modifier_rx,
+        link_rx=link_rx, scope_rx=scope_rx, negation_rx=negation_rx,
+        modifier_rx=modifier_rx, predicate_rx=predicate_rx,
         kind_cues=kind_cues,
         target_headings=target_headings,
         actual_headings=actual_headings,

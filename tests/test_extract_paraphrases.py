@@ -210,3 +210,20 @@ def test_shared_software_as_head_stays_shared_software(text: str) -> None:
 
 def test_count_of_software_is_not_a_metric() -> None:
     assert _facts("Xã đang vận hành 05 phần mềm dùng chung và 02 hệ thống thông tin.") == set()
+
+
+# --- "N% <noun> <restriction> được <predicate>": the predicate names the metric --------------------
+@pytest.mark.parametrize("text", [
+    "Bảo đảm 95% máy tính nối mạng được cài đặt phần mềm phòng, chống mã độc.",
+    "Có 95% máy tính có kết nối Internet tốc độ cao đã được cài phần mềm diệt virus có bản quyền.",
+    "Phấn đấu 95 % máy tính kết nối mạng nội bộ đều được trang bị giải pháp chống mã độc tập trung.",
+])
+def test_predicate_not_restriction_names_the_metric(text: str) -> None:
+    assert _metric_values(text, "computers.antivirus_pct") == {95}
+    assert not _metric_values(text, "computers.high_speed_internet_pct")
+
+
+def test_restriction_alone_still_names_the_metric() -> None:
+    text = "Có 95% máy tính được kết nối Internet tốc độ cao."
+    assert _has(text, "computers.high_speed_internet_pct", 95)
+    assert not _metric_values(text, "computers.antivirus_pct")
