@@ -31,8 +31,13 @@ from extractors.sentences import Sentence
 
 _NOUN_JOINT = regex.compile(r"\s*(?:,|/|(?<![\p{L}])(?:và|hoặc)(?![\p{L}]))")
 _COMMA = regex.compile(r"[,;]")
+_BULLET = regex.compile(r"[\s\-–+*•]+")
 _CLAUSE_END = regex.compile(r"[,;:()]")
-_DETERMINER = regex.compile(r"\s*(?:các|những|số|tổng\s+số|toàn\s+bộ|tổng)(?=\s)")
+# Words before a noun that measure or collect it: "100% đội ngũ cán bộ", "80% khối lượng tài liệu".
+_DETERMINER = regex.compile(
+    r"(?:\s*(?:các|những|số|tổng\s+số|toàn\s+bộ|tổng|toàn\s+thể|số\s+lượng|khối\s+lượng|đội\s+ngũ|lực\s+lượng)"
+    r"(?=\s))+"
+)
 # "Tỷ lệ văn bản ... đạt 95%": the noun after "tỷ lệ" is the subject of a bare percentage.
 _RATE_SUBJECT = regex.compile(r"(?<![\p{L}])t[ỷỉ]\s+lệ(?:\s+(?:số|các|những))?(?=\s)")
 _TABLE_SEP = " | "
@@ -433,7 +438,8 @@ class FactFinder:
         for v in values:
             if v.implied and v.left[0] < v.left[1]:
                 # "Công chức tại Trung tâm ... | 14", "Số hồ sơ tiếp nhận là 5.297": the label's noun
-                found = self._noun_at(low, v.left[0], v.left[1])
+                bullet = _BULLET.match(low, v.left[0], v.left[1])
+                found = self._noun_at(low, bullet.end() if bullet else v.left[0], v.left[1])
                 if found and "junk" not in found[0]:
                     v.noun_classes = found[0]
         ctx = SentenceContext(sent, low, sent.start)

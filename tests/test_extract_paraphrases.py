@@ -227,3 +227,26 @@ def test_restriction_alone_still_names_the_metric() -> None:
     text = "Có 95% máy tính được kết nối Internet tốc độ cao."
     assert _has(text, "computers.high_speed_internet_pct", 95)
     assert not _metric_values(text, "computers.antivirus_pct")
+
+
+# --- measure and collective words before the noun ("đội ngũ", "khối lượng", "số lượng") -------
+@pytest.mark.parametrize("text", [
+    "Công tác tập huấn kỹ năng số đã phủ 88% đội ngũ cán bộ, công chức của xã.",
+    "Việc bồi dưỡng kỹ năng số được triển khai cho 88 % toàn thể đội ngũ công chức.",
+    "Đào tạo chuyển đổi số đã bao phủ 88% lực lượng cán bộ, công chức đang công tác.",
+])
+def test_collective_noun_keeps_person_class(text: str) -> None:
+    assert _has(text, "staff.trained_pct", 88)
+
+
+@pytest.mark.parametrize("text", [
+    "- Tổng số thôn, tổ dân phố trên địa bàn hiện nay là 21.",
+    "+ Số thôn, khu phố của xã hiện tại là 21.",
+])
+def test_label_noun_after_a_bullet_decides_the_class(text: str) -> None:
+    assert _has(text, "community.villages_total", 21)
+    assert not _metric_values(text, "staff.present")
+
+
+def test_bulleted_staff_label_stays_staff() -> None:
+    assert _has("- Số cán bộ, công chức hiện có là 21.", "staff.present", 21)
