@@ -319,8 +319,17 @@ class FactFinder:
         # predicate names the metric ("100% máy tính kết nối mạng | được cài đặt ... mã độc")
         predicate_at = self._predicate_start(ctx, a, b) if side == "right" else a
         penalty = 0.0
+        outside = False
         for part in cue.parts:
             hits = self._affirmed(ctx, self._in(ctx.spans(part), a, b))
+            if side == "right" and hits:
+                # a hit within the value's noun ("máy tính" of "17 máy tính") names nothing by
+                # itself; it counts only as a piece of a cue reaching past the noun
+                beyond = [h for h in hits if h[1] > anchor]
+                if beyond:
+                    hits, outside = beyond, True
+                elif len(cue.parts) == 1:
+                    hits = []
             if not hits:
                 return None
             # nearest hit, but one in the head of the label before any in a modifier
@@ -334,9 +343,12 @@ class FactFinder:
                 penalty = _MODIFIER_COST
             elif hit[1] <= predicate_at:
                 penalty = max(penalty, _RESTRICTIVE_COST)
-            total_len += hit[1] - hit[0]
+            # only the words past the noun say something the noun did not
+            total_len += hit[1] - (max(hit[0], anchor) if side == "right" else hit[0])
             if best_dist is None or dist < best_dist:
                 best_dist, span = dist, hit
+        if side == "right" and not outside:
+            return None
         for p in cue.not_:
             if self._in(ctx.spans(p), a, b):
                 return None
@@ -474,12 +486,19 @@ class FactFinder:
             sides = ["left", "right"] if (v.linked or not v.has_noun) else ["right", "left"]
             choice = None
             confidence = 0.0
+            if v.has_noun:
+                # last, a cue reaching across the value's own noun: "90% kết quả ... được cấp
+                # dưới dạng bản điện tử", "100% văn bản đi, đến ... được ký số"
+                sides.append("noun+right")
             for i, side in enumerate(sides):
-                window = v.left if side == "left" else v.right
-                anchor = v.left[1] if side == "left" else v.noun_end
+                if side == "left":
+                    window, anchor = v.left, v.left[1]
+                else:
+                    window = v.right if side == "right" else (v.m.end, v.right[1])
+                    anchor, side = v.noun_end, "right"
                 choice = self._best(cands, ctx, window, side, anchor, regions, heading_low)
                 if choice:
-                    confidence = 0.9 if i == 0 else 0.8
+                    confidence = (0.9, 0.8, 0.75)[i]
                     break
             prev = prevs.get(id(v))
             if choice is None and prev is not None and v.m.unit == "percent":

@@ -250,3 +250,26 @@ def test_label_noun_after_a_bullet_decides_the_class(text: str) -> None:
 
 def test_bulleted_staff_label_stays_staff() -> None:
     assert _has("- Số cán bộ, công chức hiện có là 21.", "staff.present", 21)
+
+
+# --- a cue may reach across the value's own noun ("90% kết quả ... bản điện tử") --------------
+@pytest.mark.parametrize("text", [
+    "Bảo đảm 92% kết quả giải quyết TTHC được cấp dưới dạng bản điện tử.",
+    "Có 92 % kết quả giải quyết thủ tục hành chính được trả dưới dạng điện tử cho người dân.",
+    "Phấn đấu trên 92% kết quả xử lý hồ sơ được trả qua hình thức điện tử.",
+])
+def test_result_noun_with_electronic_predicate(text: str) -> None:
+    assert _metric_values(text, "results.electronic_pct") == {92}
+
+
+@pytest.mark.parametrize("text", [
+    "Phấn đấu 92% văn bản đi, đến (trừ văn bản mật) được ký số, phát hành điện tử.",
+    "Bảo đảm 92% văn bản đi và đến của xã được gửi nhận dưới dạng điện tử.",
+])
+def test_outgoing_documents_noun_with_electronic_predicate(text: str) -> None:
+    assert _metric_values(text, "documents.electronic_pct") == {92}
+
+
+def test_noun_alone_names_no_metric() -> None:
+    # "kết quả" by itself, with a predicate about digitising, is not an electronic-results share
+    assert not _metric_values("Có 92% kết quả giải quyết TTHC được số hóa.", "results.electronic_pct")
