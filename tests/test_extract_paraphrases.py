@@ -273,3 +273,17 @@ def test_outgoing_documents_noun_with_electronic_predicate(text: str) -> None:
 def test_noun_alone_names_no_metric() -> None:
     # "kết quả" by itself, with a predicate about digitising, is not an electronic-results share
     assert not _metric_values("Có 92% kết quả giải quyết TTHC được số hóa.", "results.electronic_pct")
+
+
+# --- "(bổ sung) có mục tiêu" is an earmarked transfer, not a target ----------------------------
+@pytest.mark.parametrize("text", [
+    "UBND tỉnh đã cấp bổ sung có mục tiêu cho xã 450 triệu đồng để thực hiện chuyển đổi số.",
+    "Xã được hỗ trợ kinh phí có mục tiêu từ ngân sách tỉnh là 450.000.000 đồng.",
+])
+def test_earmarked_money_is_actual(text: str) -> None:
+    assert _has(text, "budget.allocated_vnd", 450_000_000, kind="actual")
+
+
+def test_a_real_target_is_still_a_target() -> None:
+    text = "Mục tiêu năm 2026: 98% hồ sơ được giải quyết đúng hạn và trước hạn."
+    assert _has(text, "dossiers.resolved_in_time_pct", 98, kind="target")
