@@ -138,6 +138,9 @@ class FactFinder:
         self.rules = rules
         self._exclude: list[tuple[int, int]] = []  # paren groups the current value is outside of
         self._part_of = {r.ratio_whole: r for r in rules.metrics if r.ratio_whole}
+        nouns = sorted(rules.noun_classes, key=len, reverse=True)
+        alternation = "|".join(r"\s+".join(map(regex.escape, n.split())) for n in nouns)
+        self._noun_end_rx = regex.compile(r"(?<![\p{L}\p{N}])(?:" + alternation + r")\s*$")
 
     # --- per value structure ------------------------------------------------------------
     def _noun_at(self, low: str, pos: int, limit: int) -> tuple[frozenset[str], int] | None:
@@ -245,7 +248,8 @@ class FactFinder:
                     bounds.append(c0)
                     continue
                 start = max(prev.noun_end, prev.m.end)
-                commas = list(_COMMA.finditer(text, start - c0, lead - c0))
+                commas = [c for c in _COMMA.finditer(text, start - c0, lead - c0)
+                          if not self._list_comma(text, c.start())]
                 if commas:  # "822 hồ sơ đã giải quyết, 295 hồ sơ ...": the comma ends the first
                     cut = c0 + commas[0].start()
                     left_start = c0 + commas[-1].end()
@@ -265,6 +269,14 @@ class FactFinder:
                 if scope:
                     right_end = c0 + scope.start()
                 v.right = (v.noun_end, max(v.noun_end, right_end))
+
+    def _list_comma(self, text: str, at: int) -> bool:
+        """A comma between two nouns lists them ("được tổ chức, công dân gửi qua Cổng"); it does
+        not end the clause of the value before it."""
+        if text[at] != ",":
+            return False
+        return bool(self._noun_end_rx.search(text, max(0, at - 40), at)
+                    and self.rules.noun_rx.match(text, at + 1))
 
     @staticmethod
     def _after_colon(text: str, c0: int, start: int, lead: int) -> int:

@@ -287,3 +287,21 @@ def test_earmarked_money_is_actual(text: str) -> None:
 def test_a_real_target_is_still_a_target() -> None:
     text = "Mục tiêu năm 2026: 98% hồ sơ được giải quyết đúng hạn và trước hạn."
     assert _has(text, "dossiers.resolved_in_time_pct", 98, kind="target")
+
+
+# --- a comma between two nouns lists them; it does not end the value's clause -----------------
+@pytest.mark.parametrize("text", [
+    "640 hồ sơ được tổ chức, công dân gửi qua Cổng dịch vụ công, còn 85 hồ sơ nộp trực tiếp tại quầy.",
+    "Có 640 hồ sơ do cá nhân, tổ chức nộp qua môi trường mạng, 85 hồ sơ nộp qua bưu chính công ích.",
+])
+def test_noun_list_comma_keeps_the_clause(text: str) -> None:
+    facts = _facts(text)
+    assert ("dossiers.received_online", "actual", 640) in facts
+    assert ("dossiers.received_offline", "actual", 85) in facts
+
+
+def test_clause_comma_still_splits() -> None:
+    text = "Tiếp nhận 640 hồ sơ, trực tuyến 85 hồ sơ."
+    assert _has(text, "dossiers.received", 640)
+    assert _has(text, "dossiers.received_online", 85)
+    assert not _has(text, "dossiers.received_online", 640)
