@@ -305,3 +305,18 @@ def test_clause_comma_still_splits() -> None:
     assert _has(text, "dossiers.received", 640)
     assert _has(text, "dossiers.received_online", 85)
     assert not _has(text, "dossiers.received_online", 640)
+
+
+# --- "at any place" is location independence, a synonym of "không phụ thuộc địa giới" ----------
+@pytest.mark.parametrize("text", [
+    "Người dân có thể nộp hồ sơ tại bất kỳ điểm tiếp nhận nào trong tỉnh đối với 77% thủ tục.",
+    "Có 77 % thủ tục hành chính được tiếp nhận ở bất cứ đâu trong tỉnh.",
+    "Tỷ lệ TTHC giải quyết không phụ thuộc nơi cư trú của người dân đạt 77%.",
+])
+def test_any_place_is_location_independent(text: str) -> None:
+    assert _metric_values(text, "procedures.location_independent_pct") == {77}
+
+
+def test_any_procedure_is_not_a_place() -> None:
+    text = "Bất kỳ thủ tục nào cũng được niêm yết công khai, đạt 77%."
+    assert not _metric_values(text, "procedures.location_independent_pct")
