@@ -320,3 +320,48 @@ def test_any_place_is_location_independent(text: str) -> None:
 def test_any_procedure_is_not_a_place() -> None:
     text = "Bất kỳ thủ tục nào cũng được niêm yết công khai, đạt 77%."
     assert not _metric_values(text, "procedures.location_independent_pct")
+
+
+# --- "trước khi X": X has not happened to the value ------------------------------------------
+@pytest.mark.parametrize("text", [
+    "Công dân đã xin rút 17 hồ sơ trước khi có kết quả.",
+    "Có 17 hồ sơ được người nộp rút lại trước khi giải quyết xong.",
+])
+def test_before_clause_does_not_assert_its_event(text: str) -> None:
+    assert _has(text, "dossiers.withdrawn", 17)
+    assert not _metric_values(text, "dossiers.resolved")
+
+
+def test_after_clause_still_asserts() -> None:
+    assert _has("Có 17 hồ sơ đã có kết quả giải quyết.", "dossiers.resolved", 17)
+
+
+# --- money: "ngân sách"/"kinh phí" only name it; the verb and its modality decide --------------
+@pytest.mark.parametrize("text", [
+    "Ngân sách bố trí cho chuyển đổi số trong năm là 640 triệu đồng.",
+    "Kinh phí được phân bổ năm nay: 640 triệu đồng.",
+    "Nguồn ngân sách xã đã bố trí 640 triệu đồng cho chuyển đổi số.",
+])
+def test_allocating_verb_decides_money(text: str) -> None:
+    assert _metric_values(text, "budget.allocated_vnd") == {640_000_000}
+    assert not _metric_values(text, "budget.requested_vnd")
+
+
+@pytest.mark.parametrize("text", [
+    "Tổng kinh phí xã dự kiến cần bố trí cho chuyển đổi số là 640 triệu đồng.",
+    "Xã đề nghị cấp bổ sung 640 triệu đồng cho các nhiệm vụ chuyển đổi số.",
+    "Nhu cầu kinh phí cần phân bổ cho năm 2026 khoảng 640 triệu đồng.",
+])
+def test_modal_of_need_makes_a_request(text: str) -> None:
+    assert _metric_values(text, "budget.requested_vnd") == {640_000_000}
+    assert not _metric_values(text, "budget.allocated_vnd")
+
+
+# --- staff in post: "biên chế đang sử dụng" ---------------------------------------------------
+@pytest.mark.parametrize("text", [
+    "Biên chế đang sử dụng là 61 người.",
+    "STT | Chỉ tiêu | Số lượng\n1 | Biên chế được giao | 70\n2 | Biên chế đang sử dụng | 61",
+])
+def test_posts_in_use_are_staff_present(text: str) -> None:
+    assert _has(text, "staff.present", 61)
+    assert not _has(text, "staff.quota", 61)
