@@ -137,6 +137,7 @@ class FactFinder:
     def __init__(self, rules: Rules) -> None:
         self.rules = rules
         self._exclude: list[tuple[int, int]] = []  # paren groups the current value is outside of
+        self._negated = False  # a cue hit near the current value was negated
         self._part_of = {r.ratio_whole: r for r in rules.metrics if r.ratio_whole}
         nouns = sorted(rules.noun_classes, key=len, reverse=True)
         alternation = "|".join(r"\s+".join(map(regex.escape, n.split())) for n in nouns)
@@ -296,9 +297,14 @@ class FactFinder:
         ]
 
     def _affirmed(self, ctx: SentenceContext, hits: list[tuple[int, int]]) -> list[tuple[int, int]]:
-        """Cue hits not negated by the word before them ("không muộn hơn hạn" is not "muộn")."""
-        neg = self.rules.negation_rx
-        return [h for h in hits if not neg.search(ctx.low, max(0, h[0] - 16), h[0])]
+        """Cue hits not in the scope of a negator before them: "không muộn hơn hạn" is not
+        "muộn", "số máy tính chưa cài phần mềm diệt virus" is not "diệt virus"."""
+        neg, own = self.rules.negation_rx, self.rules.negator_rx
+        kept = [h for h in hits
+                if own.match(ctx.low, h[0], h[1]) or not neg.search(ctx.low, max(0, h[0] - 60), h[0])]
+        if len(kept) < len(hits):
+            self._negated = True
+        return kept
 
     def _context_bonus(self, ctx: SentenceContext, pats: tuple[Pattern, ...],
                        regions: list[tuple[str, int, int]], heading_low: str,
@@ -488,6 +494,7 @@ class FactFinder:
             if not cands:
                 continue
             self._exclude = [g for g in groups if not (g[0] <= v.m.start and v.m.end <= g[1])]
+            self._negated = False
             head = (v.clause[0], first.left[1]) if v is not first else None
             scope = self._scope_region(v, top_masked, sent, groups)
             regions = [("local", v.left[0], v.right[1])]
@@ -521,7 +528,9 @@ class FactFinder:
             if choice is None and head:
                 choice = self._best(cands, ctx, head, "left", head[1], regions, heading_low)
                 confidence = 0.65
-            if choice is None and v.noun_classes:
+            if choice is None and v.noun_classes and not self._negated:
+                # (a negated cue means the value counts the complement: "số thôn chưa có Tổ
+                # công nghệ số" is not the number of villages, so the noun alone says nothing)
                 only = [r for r in cands if r.noun_only & v.noun_classes]
                 if len(only) == 1:
                     choice = _Choice(only[0], 0.0, (v.m.start, v.noun_end), "noun")

@@ -72,7 +72,8 @@ class Rules:
     noun_classes: dict[str, frozenset[str]]  # lower-cased phrase -> classes
     link_rx: Any
     scope_rx: Any
-    negation_rx: Any  # matches a negator right before a position ("không muộn hơn hạn")
+    negation_rx: Any  # a negator whose scope reaches a position ("không muộn hơn hạn")
+    negator_rx: Any  # a negator at a position (a cue that starts with one is not negated again)
     modifier_rx: Any  # opens a modifier of the label's head noun ("giữa", "với"); None: none
     predicate_rx: Any  # starts the predicate after "N <noun>" ("được", "đã"); None: none
     kind_cues: list[tuple[str, Pattern]]
@@ -228,7 +229,11 @@ def load_rules(rules_dir: Path | None = None) -> Rules:
     link_rx = regex.compile(r"(?:" + _alternation(words("link_before")) + r")\s*$", regex.IGNORECASE)
     scope_rx = regex.compile(_alternation(words("scope_openers")), regex.IGNORECASE)
     negators = words("negators") or ["re:(?!)"]
-    negation_rx = regex.compile(r"(?:" + _alternation(negators) + r")\s+$", regex.IGNORECASE)
+    # the negator's scope: its verb and up to two more words ("chưa cài phần mềm diệt virus")
+    # up to a word that opens another clause ("không được giải quyết | do không đủ điều kiện")
+    free = r"(?:\s+(?!(?:do|vì|bởi|nhưng|song|mà|nên|để|là|và|hoặc|còn)(?![\p{L}]))\p{L}+){0,6}"
+    negation_rx = regex.compile(r"(?:" + _alternation(negators) + r")" + free + r"\s+$", regex.IGNORECASE)
+    negator_rx = regex.compile(r"(?:" + _alternation(negators) + r")", regex.IGNORECASE)
     openers = words("modifier_openers")
     modifier_rx = regex.compile(_alternation(openers), regex.IGNORECASE) if openers else None
     markers = words("predicate_markers")
@@ -275,7 +280,7 @@ def load_rules(rules_dir: Path | None = None) -> Rules:
     return Rules(
         metrics=rules, noun_rx=noun_rx,
         noun_classes={k: frozenset(v) for k, v in noun_classes.items()},
-        link_rx=link_rx, scope_rx=scope_rx, negation_rx=negation_rx,
+        link_rx=link_rx, scope_rx=scope_rx, negation_rx=negation_rx, negator_rx=negator_rx,
         modifier_rx=modifier_rx, predicate_rx=predicate_rx,
         kind_cues=kind_cues,
         target_headings=target_headings,

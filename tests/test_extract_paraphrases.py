@@ -365,3 +365,28 @@ def test_modal_of_need_makes_a_request(text: str) -> None:
 def test_posts_in_use_are_staff_present(text: str) -> None:
     assert _has(text, "staff.present", 61)
     assert not _has(text, "staff.quota", 61)
+
+
+# --- the scope of a negator: its verb phrase, up to a word that opens another clause -----------
+@pytest.mark.parametrize(("text", "metric"), [
+    ("Số máy tính chưa cài phần mềm diệt virus là 6 máy.", "computers.antivirus"),
+    ("Có 6 máy tính chưa được trang bị giải pháp phòng chống mã độc.", "computers.antivirus"),
+    ("Số thôn chưa có Tổ công nghệ số cộng đồng: 6 thôn.", "community.tech_team_villages"),
+    ("Số tiêu chí chưa đạt: 6 tiêu chí.", "criteria.met"),
+])
+def test_negated_verb_phrase_gives_no_fact(text: str, metric: str) -> None:
+    facts = _facts(text)
+    assert not _metric_values(text, metric)
+    # the complement is not its whole either: no guess from the noun alone
+    assert not any(v == 6 for _m, _k, v in facts)
+
+
+def test_negation_stops_at_a_new_clause() -> None:
+    text = "Số hồ sơ không được giải quyết do không đủ điều kiện: 4 hồ sơ."
+    assert _has(text, "dossiers.withdrawn", 4)
+    # a comma ends the scope too: "không có hồ sơ quá hạn, tiếp nhận ..." still receives
+    assert _has("Không có hồ sơ quá hạn, tiếp nhận 500 hồ sơ.", "dossiers.received", 500)
+
+
+def test_affirmed_verb_phrase_still_counts() -> None:
+    assert _has("Số máy tính đã cài phần mềm diệt virus là 6 máy.", "computers.antivirus", 6)
