@@ -391,3 +391,18 @@ def test_negation_stops_at_a_new_clause() -> None:
 
 def test_affirmed_verb_phrase_still_counts() -> None:
     assert _has("Số máy tính đã cài phần mềm diệt virus là 6 máy.", "computers.antivirus", 6)
+
+
+# --- "tổng số hồ sơ <qualifier>": the qualifier, not the generic total, names the metric -------
+@pytest.mark.parametrize(("text", "metric"), [
+    ("Tổng số hồ sơ trễ hạn là 7 hồ sơ, đều đã có văn bản xin lỗi.", "dossiers.resolved_overdue"),
+    ("Tổng số hồ sơ đang giải quyết là 7 hồ sơ.", "dossiers.in_progress"),
+    ("Tổng số hồ sơ giải quyết đúng hẹn: 7 hồ sơ.", "dossiers.resolved_on_time"),
+])
+def test_qualified_total_is_not_received(text: str, metric: str) -> None:
+    assert _has(text, metric, 7)
+    assert not _metric_values(text, "dossiers.received")
+
+
+def test_plain_total_is_received() -> None:
+    assert _has("Tổng số hồ sơ tiếp nhận trong kỳ là 7.120 hồ sơ.", "dossiers.received", 7120)
