@@ -30,7 +30,7 @@ from pipeline.samples.phrasebook import load_phrase_set
 INBOX_DIR = DATA_DIR / "raw" / "samples"
 INBOX_GOLD = DATA_DIR / "raw" / "samples_gold.jsonl"
 INBOX_SEED = 2025
-SCAN_DPI = 90  # keeps the committed scan small; still legible to OCR
+SCAN_DPI = 130  # 90 dpi misread digits ("726" -> "72B"); 130 reads cleanly and stays small
 
 
 @dataclass(frozen=True)
