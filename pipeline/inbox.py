@@ -289,10 +289,13 @@ def ingest(
             started_next = None
             if hashed is not None:
                 todo = [(p, sha) for p, sha, _err in hashed if sha is not None and sha not in known]
-                if todo and not preflight_done:
+                check_setup = bool(todo) and not preflight_done
+                if check_setup and not pipelined:
                     preflight()
-                    preflight_done = True
                 started_next = (hashed, todo, _start(process_many, todo))
+                if check_setup and pipelined:
+                    preflight()  # while the workers start; nothing is loaded before it passes
+                preflight_done = preflight_done or check_setup
             if pipelined:
                 to_load, pending = pending, started_next
             else:
