@@ -241,3 +241,27 @@ def test_cell_grid_tables_are_read_by_pdfium_like_pdfplumber(tmp_path: Path) -> 
         doc.close()
     assert text is not None and "7 | ô 1.1 có chữ dài để xuống dòng trong ô | 9" in text
     assert load_document(path, Limits(), engine="fast").text == load_document(path, Limits(), "plumber").text
+
+
+def test_a_broken_setup_stops_a_parallel_run_before_anything_is_loaded(
+    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import extractors.pipeline
+    from pipeline.process import PipelineSetupError
+
+    warehouse = tmp_path / "w.duckdb"
+    first = sorted(corpus.glob("*.txt"))[0]
+    _ingest(first, warehouse, SequentialProcessor())  # an existing warehouse: the check is deferred
+
+    def broken(doc):
+        raise ValueError("rules/metrics.yaml: not valid YAML")
+
+    monkeypatch.setattr(extractors.pipeline, "extract", broken)  # this process only, not the workers
+    with ParallelProcessor(workers=2, min_files=1) as pool, pytest.raises(PipelineSetupError):
+        _ingest(corpus, warehouse, pool)
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        assert con.execute("SELECT count(*) FROM document_versions").fetchone() == (1,)
+        assert con.execute("SELECT status FROM runs ORDER BY run_id").fetchall() == [("ok",), ("failed",)]
+    finally:
+        con.close()
