@@ -35,6 +35,8 @@ class _Box:
 def _cells(page: pdfium.PdfPage) -> list[_Box] | None:
     cells = []
     for obj in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_PATH], max_depth=2):
+        if obj.level > 0:  # inside a form XObject: its bounds are in the form's own space
+            return None
         if pdfium_c.FPDFPath_CountSegments(obj.raw) not in (4, 5):  # move + 3 or 4 lines (+ close)
             return None
         left, bottom, right, top = obj.get_bounds()
