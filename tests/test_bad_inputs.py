@@ -27,6 +27,7 @@ from pipeline.errors import (
     UnsupportedFormatError,
     ZipBombError,
 )
+from pipeline.fuzz import raw_pdf
 from pipeline.readers import load_document, read_file
 from pipeline.samples.render import Block, pdf_bytes, write_docx, write_scanned_pdf
 
@@ -77,17 +78,7 @@ def test_docx_without_text_is_empty(tmp_path: Path) -> None:
 
 
 def _zero_page_pdf() -> bytes:
-    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [] /Count 0 >>"]
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % off for off in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
-    return bytes(out)
+    return raw_pdf([b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [] /Count 0 >>"])
 
 
 def test_pdf_without_pages_is_empty(tmp_path: Path) -> None:
