@@ -49,6 +49,21 @@ def test_correct_value_then_reject_then_revert(loaded):
     assert query(wh, "SELECT count(*) FROM corrections") == [(3,)]
 
 
+def test_corrections_reach_the_comparison_and_latest_views(loaded):
+    wh, doc = loaded
+    online = query(wh, "SELECT online_share FROM comparison")[0][0]
+    assert online == pytest.approx(100 * 5297 / 5676)
+    correct_fact(wh, fid(doc, "dossiers.received"), 5679, False, "cộng lại từ sổ", "lan")
+    assert query(wh, "SELECT online_share FROM comparison")[0][0] == pytest.approx(100 * 5297 / 5679)
+    assert query(wh, "SELECT value, original_value, corrected FROM commune_latest "
+                     "WHERE metric = 'dossiers.received'") == [(5679.0, 5676.0, True)]
+    correct_fact(wh, fid(doc, "dossiers.received"), None, True, "không dùng", "lan")
+    assert query(wh, "SELECT count(*) FROM commune_latest WHERE metric = 'dossiers.received'") == [(0,)]
+    assert query(wh, "SELECT online_share FROM comparison")[0][0] is None
+    # the contract view keeps what the extractor read
+    assert query(wh, "SELECT value FROM facts WHERE metric = 'dossiers.received'") == [(5676.0,)]
+
+
 def test_fact_id_is_case_and_space_tolerant(loaded):
     wh, doc = loaded
     correct_fact(wh, "  " + fid(doc, "dossiers.received_online").upper() + " ", 5294, False, "gõ nhầm", "lan")

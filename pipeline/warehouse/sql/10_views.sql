@@ -27,6 +27,26 @@ SELECT source_file, doc_sha256, doc_type, ward_code, commune, province, period_s
 FROM fact_history
 WHERE is_current;
 
+-- Current facts with corrections applied. `value` is what analysis uses (NULL when the
+-- analyst rejected the fact); `original_value` is what the extractor read.
+CREATE OR REPLACE VIEW facts_corrected AS
+SELECT fact_id_of(f.doc_sha256, f.metric, f.kind, f.char_start) AS fact_id,
+       f.source_file, f.doc_sha256, f.doc_type, f.ward_code, f.commune, f.province,
+       f.period_start, f.period_end, f.metric, f.kind,
+       CASE WHEN c.rejected THEN NULL ELSE coalesce(c.new_value, f.value) END AS value,
+       f.value AS original_value,
+       f.unit, f.qualifier, f.page, f.char_start, f.char_end, f.evidence, f.extractor, f.confidence,
+       coalesce(c.rejected OR c.new_value IS NOT NULL, false) AS corrected,
+       coalesce(c.rejected, false) AS rejected,
+       c.note AS correction_note, c.who AS corrected_by, c."at" AS corrected_at,
+       f.as_of, f.issued_on, f.loaded_at, f.doc_key, f.doc_id, f.seq,
+       coalesce('w:' || f.ward_code,
+                'n:' || lower(coalesce(f.province, '')) || '|' || lower(f.commune)) AS commune_key
+FROM fact_history f
+LEFT JOIN corrections_current c
+       ON c.fact_id = fact_id_of(f.doc_sha256, f.metric, f.kind, f.char_start)
+WHERE f.is_current;
+
 -- Files rejected and not (yet) loaded since.
 CREATE OR REPLACE VIEW quarantine AS
 -- `at` is a keyword in DuckDB, hence the quotes; the contract names the column so.
@@ -55,26 +75,31 @@ FROM flag_rows g
 JOIN document_versions d USING (doc_id)
 WHERE d.is_current;
 
--- Latest actual value per commune and metric. "Latest" = the document with the latest
--- period end (else as-of, else issue date), then the most recently loaded; within one
--- document the most confident fact, then the first mentioned.
--- Communes are identified by ward code, else by province + name; facts of documents whose
--- commune is unknown are left out (they cannot be compared).
-CREATE OR REPLACE VIEW commune_latest AS
-SELECT ward_code, commune, province, metric, value, unit, qualifier,
-       period_start, period_end, source_file, doc_sha256, page, evidence, confidence
+-- Latest actual value per commune and metric, analyst corrections applied (rejected facts
+-- left out). "Latest" = the document with the latest period end (else as-of, else issue
+-- date), then the most recently loaded; within one document the most confident fact, then
+-- the first mentioned. Communes are identified by ward code, else by province + name; facts of
+-- documents whose commune is unknown are left out (they cannot be compared).
+CREATE OR REPLACE VIEW actual_latest AS
+SELECT * EXCLUDE (rn)
 FROM (
     SELECT f.*,
            row_number() OVER (
-               PARTITION BY coalesce('w:' || f.ward_code, 'n:' || lower(coalesce(f.province, '')) || '|' || lower(f.commune)),
-                            f.metric
+               PARTITION BY f.commune_key, f.metric
                ORDER BY coalesce(f.period_end, f.as_of, f.issued_on) DESC NULLS LAST,
                         f.loaded_at DESC, f.confidence DESC, f.char_start
            ) AS rn
-    FROM facts f
-    WHERE f.kind = 'actual' AND (f.ward_code IS NOT NULL OR f.commune IS NOT NULL)
+    FROM facts_corrected f
+    WHERE f.kind = 'actual' AND NOT f.rejected AND f.value IS NOT NULL
+      AND (f.ward_code IS NOT NULL OR f.commune IS NOT NULL)
 )
 WHERE rn = 1;
+
+CREATE OR REPLACE VIEW commune_latest AS
+SELECT ward_code, commune, province, metric, value, unit, qualifier,
+       period_start, period_end, source_file, doc_sha256, page, evidence, confidence,
+       fact_id, original_value, corrected
+FROM actual_latest;
 
 -- A share outside 0-100 % means the figures behind it were misread (e.g. an OCR slip);
 -- the comparison leaves it out rather than rank a commune on it. The facts stay as read.
@@ -89,8 +114,8 @@ WITH best AS (
     SELECT f.doc_sha256, f.metric, f.value,
            row_number() OVER (PARTITION BY f.doc_sha256, f.metric
                               ORDER BY f.confidence DESC, f.char_start) AS rn
-    FROM facts f
-    WHERE f.kind = 'actual'
+    FROM facts_corrected f
+    WHERE f.kind = 'actual' AND f.value IS NOT NULL
 ), piv AS (
     SELECT doc_sha256,
            max(value) FILTER (WHERE metric = 'dossiers.received')            AS dossiers_received,

@@ -1,11 +1,5 @@
--- Analysis layer: analyst corrections, facts with corrections applied, per-30-day rates and
--- targets vs actuals. Built on the views of 10_views.sql; safe to run on every open.
-
--- A fact's id as analysts see it: a hash of what identifies the fact inside its file, so the
--- id (and any correction keyed on it) survives re-ingestion of the same bytes.
--- pipeline/corrections.py computes the same value in Python (fact_id()).
-CREATE OR REPLACE MACRO fact_id_of(doc_sha256, metric, kind, char_start) AS
-    substr(md5(doc_sha256 || '|' || metric || '|' || kind || '|' || CAST(char_start AS VARCHAR)), 1, 12);
+-- Analysis layer: per-30-day rates and targets vs actuals, on corrected values
+-- (05_corrections.sql, 10_views.sql: facts_corrected, actual_latest). Safe to run on every open.
 
 -- Metrics where less is better: an "eq"/"approx" target for them is a ceiling, not a floor.
 CREATE OR REPLACE MACRO lower_is_better(metric) AS
@@ -19,54 +13,6 @@ CREATE OR REPLACE MACRO is_flow_metric(metric) AS
                'dossiers.received_online_partial', 'dossiers.received_offline', 'dossiers.resolved',
                'dossiers.resolved_early', 'dossiers.resolved_on_time', 'dossiers.resolved_overdue',
                'dossiers.resolved_in_time', 'dossiers.withdrawn', 'staff.trained', 'staff.retired');
-
-CREATE SEQUENCE IF NOT EXISTS correction_id_seq START 1;
-
--- Append-only log of analyst corrections; the latest row per fact wins. Keyed on what
--- identifies the fact in its document (file hash, metric, kind, span start), never on a
--- row number, so corrections survive reloads.
-CREATE TABLE IF NOT EXISTS corrections (
-    correction_id  INTEGER NOT NULL DEFAULT nextval('correction_id_seq'),
-    fact_id        VARCHAR NOT NULL,  -- fact_id_of(doc_sha256, metric, kind, char_start)
-    doc_sha256     VARCHAR NOT NULL,
-    metric         VARCHAR NOT NULL,
-    kind           VARCHAR NOT NULL,
-    char_start     INTEGER NOT NULL,
-    new_value      DOUBLE,            -- NULL with rejected = false: back to the extracted value
-    rejected       BOOLEAN NOT NULL DEFAULT false,
-    note           VARCHAR,
-    who            VARCHAR,
-    "at"           TIMESTAMP NOT NULL,
-    source         VARCHAR            -- 'cli' or the corrections CSV file name
-);
-
-CREATE OR REPLACE VIEW corrections_current AS
-SELECT * EXCLUDE (rn)
-FROM (
-    SELECT c.*, row_number() OVER (PARTITION BY fact_id ORDER BY "at" DESC, correction_id DESC) AS rn
-    FROM corrections c
-)
-WHERE rn = 1;
-
--- Current facts with corrections applied. `value` is what analysis uses (NULL when the
--- analyst rejected the fact); `original_value` is what the extractor read.
-CREATE OR REPLACE VIEW facts_corrected AS
-SELECT fact_id_of(f.doc_sha256, f.metric, f.kind, f.char_start) AS fact_id,
-       f.source_file, f.doc_sha256, f.doc_type, f.ward_code, f.commune, f.province,
-       f.period_start, f.period_end, f.metric, f.kind,
-       CASE WHEN c.rejected THEN NULL ELSE coalesce(c.new_value, f.value) END AS value,
-       f.value AS original_value,
-       f.unit, f.qualifier, f.page, f.char_start, f.char_end, f.evidence, f.extractor, f.confidence,
-       coalesce(c.rejected OR c.new_value IS NOT NULL, false) AS corrected,
-       coalesce(c.rejected, false) AS rejected,
-       c.note AS correction_note, c.who AS corrected_by, c."at" AS corrected_at,
-       f.as_of, f.issued_on, f.loaded_at, f.doc_key, f.doc_id, f.seq,
-       coalesce('w:' || f.ward_code,
-                'n:' || lower(coalesce(f.province, '')) || '|' || lower(f.commune)) AS commune_key
-FROM fact_history f
-LEFT JOIN corrections_current c
-       ON c.fact_id = fact_id_of(f.doc_sha256, f.metric, f.kind, f.char_start)
-WHERE f.is_current;
 
 -- Corrections that match no current fact (the document was replaced by a new version, or
 -- re-extraction moved the figure): shown to analysts so nothing is silently lost.
@@ -96,22 +42,6 @@ SELECT fact_id, ward_code, commune, province, source_file, doc_sha256, metric, v
        CASE WHEN period_days IS NULL THEN 'unknown_period' ELSE 'ok' END AS rate_status,
        commune_key, evidence, page
 FROM p;
-
--- Latest corrected actual per commune and metric (same ordering as commune_latest).
-CREATE OR REPLACE VIEW actual_latest AS
-SELECT * EXCLUDE (rn)
-FROM (
-    SELECT f.*,
-           row_number() OVER (
-               PARTITION BY f.commune_key, f.metric
-               ORDER BY coalesce(f.period_end, f.as_of, f.issued_on) DESC NULLS LAST,
-                        f.loaded_at DESC, f.confidence DESC, f.char_start
-           ) AS rn
-    FROM facts_corrected f
-    WHERE f.kind = 'actual' AND NOT f.rejected AND f.value IS NOT NULL
-      AND (f.ward_code IS NOT NULL OR f.commune IS NOT NULL)
-)
-WHERE rn = 1;
 
 -- Targets vs actuals. A commune's target is one written in its own documents; a province-
 -- wide target (document with a province but no commune) applies to every commune of that
