@@ -215,6 +215,19 @@ def test_corrected_resend_becomes_current_and_old_version_is_history(wh_path: Pa
     assert query(wh_path, "SELECT count(*) FROM documents WHERE status = 'loaded'") == [(2,)]
 
 
+def test_resend_whose_period_is_now_readable_replaces_the_undated_version(wh_path: Path) -> None:
+    # A poor scan gave no period; the better scan of the same file does: one report, two versions.
+    v1 = result("bc_scan.pdf", fact("dossiers.received", 72), period=None)
+    v2 = result("bc_scan.pdf", fact("dossiers.received", 726), salt="rescanned")
+    o1, o2 = load(wh_path, v1, v2)
+    assert (o2.version, o2.replaced_version) == (2, 1)
+    assert query(wh_path, "SELECT value FROM facts") == [(726.0,)]
+    # An undated report under another name is still another report.
+    other = result("bc_khac.pdf", fact("dossiers.received", 5), period=None, salt="other")
+    assert load(wh_path, other)[0].version == 1
+    assert query(wh_path, "SELECT count(*) FROM documents WHERE status = 'loaded'") == [(2,)]
+
+
 def test_identity_key_falls_back_to_file_name_when_metadata_is_missing() -> None:
     full = DocMeta(
         doc_type="report", ward_code=4, period_start=date(2025, 1, 1), period_end=date(2025, 1, 31)

@@ -9,11 +9,15 @@ Key = document type | place | period, where
 When the place or the period is unknown the key also carries the file name (case-folded,
 without extension), so two different reports with missing metadata never replace each
 other, while the same file re-sent under its name with corrections still does.
+
+A re-sent file whose period can now be read (a better scan, a fixed typo) also replaces the
+version of the same file, type and place whose period could not be read: see superseded_keys.
 """
 
 from __future__ import annotations
 
 import unicodedata
+from dataclasses import replace
 from pathlib import PurePath
 
 from extractors.model import DocMeta
@@ -41,3 +45,12 @@ def document_key(meta: DocMeta | None, source_file: str) -> str:
     if place is None or period is None:
         parts.append("file:" + _fold(PurePath(source_file).stem))
     return "|".join(parts)
+
+
+def superseded_keys(meta: DocMeta | None, source_file: str) -> list[str]:
+    """Keys whose current version a new document replaces: its own key, and the key the same
+    file (same type and place) had when its period was unreadable."""
+    key = document_key(meta, source_file)
+    undated = document_key(replace(meta or DocMeta(), period_start=None, period_end=None, as_of=None),
+                           source_file)
+    return [key] if undated == key else [key, undated]

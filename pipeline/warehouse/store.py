@@ -27,7 +27,7 @@ from pipeline.config import DEFAULT_WAREHOUSE
 from pipeline.process import ERROR, OK, QUARANTINED, ProcessResult
 from pipeline.warehouse import lock as lock_module
 from pipeline.warehouse.errors import WarehouseBusyError, WarehouseNotFoundError
-from pipeline.warehouse.identity import document_key
+from pipeline.warehouse.identity import document_key, superseded_keys
 from pipeline.warehouse.lock import WriterLock
 from pipeline.warehouse.schema import apply_schema, refresh_reference
 
@@ -268,20 +268,23 @@ class Warehouse:
     def _insert_document(self, result: ProcessResult, run_id: int) -> LoadOutcome:
         meta = result.meta
         key = document_key(meta, result.source_file)
+        keys = superseded_keys(meta, result.source_file)
+        marks = ", ".join("?" for _ in keys)
         previous = self.con.execute(
-            "SELECT doc_id, version FROM document_versions WHERE doc_key = ? AND is_current", [key]
+            f"SELECT doc_id, version FROM document_versions WHERE doc_key IN ({marks}) AND is_current"
+            " ORDER BY version DESC", keys
         ).fetchone()
         latest = self.con.execute(
-            "SELECT max(version) FROM document_versions WHERE doc_key = ?", [key]
+            f"SELECT max(version) FROM document_versions WHERE doc_key IN ({marks})", keys
         ).fetchone()[0]
         version = int(latest or 0) + 1
         doc_id = int(self.con.execute("SELECT nextval('doc_id_seq')").fetchone()[0])
         now = datetime.now()
-        if previous is not None:
+        if previous:
             self.con.execute(
-                """UPDATE document_versions SET is_current = false, superseded_at = ?, superseded_by = ?
-                   WHERE doc_key = ? AND is_current""",
-                [now, doc_id, key],
+                f"""UPDATE document_versions SET is_current = false, superseded_at = ?, superseded_by = ?
+                   WHERE doc_key IN ({marks}) AND is_current""",
+                [now, doc_id, *keys],
             )
         self.con.execute(
             """INSERT INTO document_versions (doc_id, doc_key, version, is_current, sha256, source_file,
