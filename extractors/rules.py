@@ -87,22 +87,70 @@ _CUE_KEYS = {"cue", "all", "context", "not"}
 _CODE_RX = regex.compile(r"[a-z_]+\.[a-z_]+")
 
 
-def _phrase_regex(phrase: str) -> str:
-    """A phrase -> regex matching it as whole words with any spacing, case-insensitively."""
+# Synonym groups (vocabulary.yaml `synonyms`): a phrase member -> the regex of its whole group.
+Synonyms = dict[tuple[str, ...], str]
+
+
+def _synonym_table(groups: Any, where: str) -> Synonyms:
+    """Each group is a list of interchangeable phrases ("quá hạn", "vượt thời hạn"); a cue
+    written with one member matches every member, so a clerk's wording need not be listed
+    in every cue, context and `not` of every metric."""
+    if groups is None:
+        return {}
+    def plain(p: Any) -> bool:
+        return isinstance(p, str) and bool(p.strip()) and not p.startswith("re:")
+
+    if not isinstance(groups, list) or not all(
+            isinstance(g, list) and len(g) > 1 and all(map(plain, g)) for g in groups):
+        raise RulesError(f"{where}: 'synonyms' must be a list of groups of two or more plain phrases")
+    table: Synonyms = {}
+    for group in groups:
+        members = sorted({" ".join(p.lower().split()) for p in group}, key=len, reverse=True)
+        rx = "(?:" + "|".join(r"\s+".join(regex.escape(w) for w in m.split()) for m in members) + ")"
+        for m in members:
+            key = tuple(m.split())
+            if key in table:
+                raise RulesError(f"{where}: synonym {m!r} is in two groups")
+            table[key] = rx
+    return table
+
+
+def _words_regex(words: list[str], synonyms: Synonyms | None) -> str:
+    if not synonyms:
+        return r"\s+".join(regex.escape(w) for w in words)
+    longest = max(len(k) for k in synonyms)
+    parts: list[str] = []
+    i = 0
+    while i < len(words):
+        for n in range(min(longest, len(words) - i), 0, -1):
+            rx = synonyms.get(tuple(words[i : i + n]))
+            if rx:
+                parts.append(rx)
+                i += n
+                break
+        else:
+            parts.append(regex.escape(words[i]))
+            i += 1
+    return r"\s+".join(parts)
+
+
+def _phrase_regex(phrase: str, synonyms: Synonyms | None = None) -> str:
+    """A phrase -> regex matching it as whole words with any spacing, case-insensitively; a
+    run of words that is a synonym matches any member of its group."""
     if phrase.startswith("re:"):
         return phrase[3:]
     words = phrase.strip().lower().split()
-    body = r"\s+".join(regex.escape(w) for w in words)
+    body = _words_regex(words, synonyms)
     head = r"(?<![\p{L}\p{N}])" if regex.match(r"[\p{L}\p{N}]", words[0]) else ""
     tail = r"(?![\p{L}\p{N}])" if regex.search(r"[\p{L}\p{N}]$", words[-1]) else ""
     return head + body + tail
 
 
-def compile_phrase(phrase: Any, where: str) -> Pattern:
+def compile_phrase(phrase: Any, where: str, synonyms: Synonyms | None = None) -> Pattern:
     if not isinstance(phrase, str) or not phrase.strip():
         raise RulesError(f"{where}: expected a non-empty phrase, got {phrase!r}")
     try:
-        rx = regex.compile(_phrase_regex(phrase), regex.IGNORECASE | regex.V0)
+        rx = regex.compile(_phrase_regex(phrase, synonyms), regex.IGNORECASE | regex.V0)
     except regex.error as exc:
         raise RulesError(f"{where}: bad regex {phrase!r}: {exc}") from exc
     if rx.search("") is not None:
@@ -110,19 +158,19 @@ def compile_phrase(phrase: Any, where: str) -> Pattern:
     return Pattern(phrase, rx)
 
 
-def _phrases(value: Any, where: str) -> tuple[Pattern, ...]:
+def _phrases(value: Any, where: str, synonyms: Synonyms | None = None) -> tuple[Pattern, ...]:
     if value is None:
         return ()
     if isinstance(value, str):
         value = [value]
     if not isinstance(value, list):
         raise RulesError(f"{where}: expected a list of phrases, got {type(value).__name__}")
-    return tuple(compile_phrase(p, where) for p in value)
+    return tuple(compile_phrase(p, where, synonyms) for p in value)
 
 
-def _cue(item: Any, where: str) -> Cue:
+def _cue(item: Any, where: str, synonyms: Synonyms | None = None) -> Cue:
     if isinstance(item, str):
-        return Cue(parts=(compile_phrase(item, where),))
+        return Cue(parts=(compile_phrase(item, where, synonyms),))
     if not isinstance(item, dict):
         raise RulesError(f"{where}: a cue is a phrase or a mapping, got {item!r}")
     unknown = set(item) - _CUE_KEYS
@@ -130,11 +178,11 @@ def _cue(item: Any, where: str) -> Cue:
         raise RulesError(f"{where}: unknown cue field(s) {sorted(unknown)} (allowed: {sorted(_CUE_KEYS)})")
     if ("cue" in item) == ("all" in item):
         raise RulesError(f"{where}: a cue mapping needs exactly one of 'cue' or 'all': {item!r}")
-    parts = _phrases(item.get("cue", item.get("all")), where)
+    parts = _phrases(item.get("cue", item.get("all")), where, synonyms)
     if not parts:
         raise RulesError(f"{where}: empty cue {item!r}")
-    return Cue(parts=parts, context=_phrases(item.get("context"), where + " context"),
-               not_=_phrases(item.get("not"), where + " not"))
+    return Cue(parts=parts, context=_phrases(item.get("context"), where + " context", synonyms),
+               not_=_phrases(item.get("not"), where + " not", synonyms))
 
 
 def _load_yaml(path: Path) -> dict:
@@ -231,7 +279,8 @@ def load_rules(rules_dir: Path | None = None) -> Rules:
     negators = words("negators") or ["re:(?!)"]
     # the negator's scope: its verb and up to two more words ("chưa cài phần mềm diệt virus")
     # up to a word that opens another clause ("không được giải quyết | do không đủ điều kiện")
-    free = r"(?:\s+(?!(?:do|vì|bởi|nhưng|song|mà|nên|để|là|và|hoặc|còn)(?![\p{L}]))\p{L}+){0,6}"
+    # or an aspect marker that starts another predicate ("chưa có kết quả | đã quá hạn")
+    free = r"(?:\s+(?!(?:do|vì|bởi|nhưng|song|mà|nên|để|là|và|hoặc|còn|đã|đang)(?![\p{L}]))\p{L}+){0,6}"
     negation_rx = regex.compile(r"(?:" + _alternation(negators) + r")" + free + r"\s+$", regex.IGNORECASE)
     negator_rx = regex.compile(r"(?:" + _alternation(negators) + r")", regex.IGNORECASE)
     openers = words("modifier_openers")
@@ -246,6 +295,8 @@ def load_rules(rules_dir: Path | None = None) -> Rules:
         kind_cues += [(kind, p) for p in _phrases(phrases, f"{vocab_path.name}: kind_cues.{kind}")]
     target_headings = _phrases(vocab.get("target_headings"), f"{vocab_path.name}: target_headings")
     actual_headings = _phrases(vocab.get("actual_headings"), f"{vocab_path.name}: actual_headings")
+
+    synonyms = _synonym_table(vocab.get("synonyms"), vocab_path.name)
 
     metrics_path = base / "metrics.yaml"
     entries = _catalog_entries(metrics_path)
@@ -271,8 +322,8 @@ def load_rules(rules_dir: Path | None = None) -> Rules:
             MetricRule(
                 code=e["code"], unit=e["unit"], label_vi=e["label_vi"], description=e["description"],
                 nouns=frozenset(classes),
-                cues=tuple(_cue(c, f"{where} cue #{i + 1}") for i, c in enumerate(cue_items)),
-                not_=_phrases(e.get("not"), f"{where} not"),
+                cues=tuple(_cue(c, f"{where} cue #{i + 1}", synonyms) for i, c in enumerate(cue_items)),
+                not_=_phrases(e.get("not"), f"{where} not", synonyms),
                 noun_only=_noun_only(e.get("noun_only"), classes, nouns, where),
                 ratio_whole=whole,
             )

@@ -406,3 +406,53 @@ def test_qualified_total_is_not_received(text: str, metric: str) -> None:
 
 def test_plain_total_is_received() -> None:
     assert _has("Tổng số hồ sơ tiếp nhận trong kỳ là 7.120 hồ sơ.", "dossiers.received", 7120)
+
+
+# --- synonyms: one wording in the rules finds the clerk's other wordings ----------------------
+@pytest.mark.parametrize("text", [
+    "Số hồ sơ còn tồn đọng, đã vượt thời hạn xử lý là 9 hồ sơ.",
+    "Đang giải quyết 80 hồ sơ, trong đó 9 hồ sơ vượt quá thời hạn.",
+    "Hồ sơ chưa có kết quả đã vượt hạn: 9 hồ sơ.",
+])
+def test_exceeding_the_deadline_is_overdue(text: str) -> None:
+    assert _has(text, "dossiers.in_progress_overdue", 9)
+    assert not _has(text, "dossiers.in_progress", 9)
+
+
+def test_resolved_after_exceeding_the_deadline() -> None:
+    assert _has("Có 9 hồ sơ giải quyết vượt thời hạn do phải xác minh.", "dossiers.resolved_overdue", 9)
+    # near miss: within the deadline is not past it
+    assert not _has("Có 9 hồ sơ đang giải quyết, chưa vượt thời hạn.", "dossiers.in_progress_overdue", 9)
+
+
+@pytest.mark.parametrize("text", [
+    "Số TTHC thực hiện trực tuyến toàn trình là 120 thủ tục.",
+    "Xã cung cấp 120 thủ tục hành chính dưới dạng DVC trực tuyến toàn trình.",
+])
+def test_abbreviation_and_full_name_are_one_cue(text: str) -> None:
+    assert _has(text, "procedures.online_full", 120)
+
+
+# --- a verb after "hạn" belongs to the deadline noun ("thời hạn giải quyết"), not the clause ---
+@pytest.mark.parametrize("text", [
+    "Số hồ sơ chuyển kỳ sau là 50 hồ sơ (chưa đến hạn: 41 hồ sơ; đã quá thời hạn giải quyết: 9 hồ sơ).",
+    "Còn tồn 50 hồ sơ, trong đó 9 hồ sơ đã quá hạn trả kết quả.",
+    "Hồ sơ đang xử lý: 50 hồ sơ (9 hồ sơ trễ hạn giải quyết).",
+])
+def test_deadline_noun_does_not_assert_resolution(text: str) -> None:
+    assert _has(text, "dossiers.in_progress_overdue", 9)
+    assert not _has(text, "dossiers.resolved_overdue", 9)
+
+
+def test_resolution_verb_before_the_deadline_still_asserts() -> None:
+    # near miss: "giải quyết quá hạn" -- the verb comes first, the dossier was resolved late
+    text = "Đã giải quyết 300 hồ sơ, trong đó 9 hồ sơ giải quyết quá hạn."
+    assert _has(text, "dossiers.resolved_overdue", 9)
+
+
+# --- an aspect marker ("đã", "đang") starts another predicate: the negator's scope ends -------
+def test_negation_scope_ends_at_an_aspect_marker() -> None:
+    assert _has("Số hồ sơ chưa trả kết quả nhưng đã quá hạn là 9 hồ sơ.", "dossiers.in_progress_overdue", 9)
+    assert _has("Máy tính chưa nâng cấp, đang cài phần mềm diệt virus: 9 máy.", "computers.antivirus", 9)
+    # near miss: the cue right after the negator stays negated
+    assert not _has("Số máy tính chưa cài phần mềm diệt virus: 9 máy.", "computers.antivirus", 9)

@@ -114,3 +114,25 @@ def test_a_synonym_is_added_by_editing_yaml_only(rules_copy: Path) -> None:
     vocab_path.write_text(yaml.safe_dump(vocab, allow_unicode=True), encoding="utf-8")
     (fact,) = _facts(rules_copy, text)
     assert (fact.metric, fact.value) == ("network.dedicated_lines", 9)
+
+
+def _edit_vocab(rules_dir: Path, **changes) -> None:
+    path = rules_dir / "vocabulary.yaml"
+    vocab = yaml.safe_load(path.read_text(encoding="utf-8"))
+    vocab.update(changes)
+    path.write_text(yaml.safe_dump(vocab, allow_unicode=True), encoding="utf-8")
+
+
+def test_a_synonym_group_widens_every_cue(rules_copy: Path) -> None:
+    text = "Có 9 máy tính được lắp phần mềm chặn tin rác."
+    assert not any(f.metric == "computers.antivirus" for f in _facts(rules_copy, text))
+    vocab = yaml.safe_load((rules_copy / "vocabulary.yaml").read_text(encoding="utf-8"))
+    _edit_vocab(rules_copy, synonyms=vocab.get("synonyms", []) + [["diệt virus", "chặn tin rác"]])
+    assert ("computers.antivirus", 9) in {(f.metric, f.value) for f in _facts(rules_copy, text)}
+
+
+@pytest.mark.parametrize("groups", [["quá hạn"], [["quá hạn"]], [["re:x", "y"]], [["a", "b"], ["b", "c"]]])
+def test_bad_synonym_groups_are_refused(rules_copy: Path, groups: list) -> None:
+    _edit_vocab(rules_copy, synonyms=groups)
+    with pytest.raises(RulesError, match="synonym"):
+        load_rules(rules_copy)
