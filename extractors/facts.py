@@ -502,7 +502,10 @@ class FactFinder:
                 regions.append(("head", *head))
             if scope:
                 regions.append(("scope", *scope))
-            sides = ["left", "right"] if (v.linked or not v.has_noun) else ["right", "left"]
+            label_first = v.linked or not v.has_noun
+            if label_first and v.has_noun and self.rules.partitive_rx.match(low, v.left[0], v.left[1]):
+                label_first = False  # "Trong số thủ tục ...: 230 thủ tục <predicate>"
+            sides = ["left", "right"] if label_first else ["right", "left"]
             choice = None
             confidence = 0.0
             if v.has_noun:

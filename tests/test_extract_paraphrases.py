@@ -456,3 +456,20 @@ def test_negation_scope_ends_at_an_aspect_marker() -> None:
     assert _has("Máy tính chưa nâng cấp, đang cài phần mềm diệt virus: 9 máy.", "computers.antivirus", 9)
     # near miss: the cue right after the negator stays negated
     assert not _has("Số máy tính chưa cài phần mềm diệt virus: 9 máy.", "computers.antivirus", 9)
+
+
+# --- a partitive label ("Trong số ...:") names the whole; the value's own predicate names it ---
+@pytest.mark.parametrize("text", [
+    "Trong số thủ tục thuộc thẩm quyền của phường: 140 thủ tục đủ điều kiện cung cấp trực tuyến toàn trình.",
+    "Trong tổng số TTHC công bố tại xã, 140 thủ tục được cung cấp dưới dạng toàn trình.",
+    "- Trong các thủ tục niêm yết tại Trung tâm: 140 thủ tục là dịch vụ công trực tuyến toàn trình.",
+])
+def test_partitive_label_names_the_whole(text: str) -> None:
+    assert _has(text, "procedures.online_full", 140)
+    assert not _has(text, "procedures.published", 140)
+
+
+def test_plain_label_before_colon_still_names_the_value() -> None:
+    # near miss: no partitive, the label before the colon is the metric
+    text = "Số thủ tục thuộc thẩm quyền giải quyết của xã: 140 thủ tục, đều được niêm yết."
+    assert _has(text, "procedures.published", 140)
