@@ -473,3 +473,26 @@ def test_plain_label_before_colon_still_names_the_value() -> None:
     # near miss: no partitive, the label before the colon is the metric
     text = "Số thủ tục thuộc thẩm quyền giải quyết của xã: 140 thủ tục, đều được niêm yết."
     assert _has(text, "procedures.published", 140)
+
+
+# --- attending a class: "lớp/khóa <topic>" -- the class is the head, its topic a modifier -----
+@pytest.mark.parametrize("text", [
+    "Trong năm, phường cử 14 cán bộ đi học lớp chuyển đổi số do huyện mở.",
+    "Có 14 công chức tham dự khóa bồi dưỡng về công nghệ thông tin.",
+    "14 cán bộ, công chức đã theo học lớp an toàn thông tin cơ bản.",
+])
+def test_attending_a_class_is_training(text: str) -> None:
+    assert _has(text, "staff.trained", 14)
+    assert not _has(text, "staff.it_officers", 14)
+
+
+def test_a_share_after_the_class_clause_is_the_trained_share() -> None:
+    text = "Xã cử 14 công chức đi học lớp kỹ năng số, đạt tỷ lệ 70% cán bộ, công chức."
+    assert _has(text, "staff.trained_pct", 70)
+
+
+def test_officer_in_charge_of_the_topic_is_not_training() -> None:
+    # near miss: the same topic without a class is the officers' job
+    text = "Xã bố trí 2 công chức phụ trách chuyển đổi số."
+    assert _has(text, "staff.it_officers", 2)
+    assert not _has(text, "staff.trained", 2)
