@@ -380,7 +380,8 @@ def write_report(out: Path, m: dict, args: argparse.Namespace, r: dict) -> str:
     lines = [
         "# Benchmarks",
         "",
-        f"Written by `make bench` (`python -m pipeline.bench --n {args.n}`) on "
+        f"Written by `python -m pipeline.bench --n {args.n} --repeat {args.repeat}` "
+        "(`make bench` uses the defaults) on "
         f"{datetime.now().strftime('%Y-%m-%d %H:%M')}. Re-run it to refresh; the figures are from that run.",
         "",
         "## Machine",
