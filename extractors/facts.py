@@ -506,6 +506,10 @@ class FactFinder:
             if label_first and v.has_noun and self.rules.partitive_rx.match(low, v.left[0], v.left[1]):
                 label_first = False  # "Trong số thủ tục ...: 230 thủ tục <predicate>"
             sides = ["left", "right"] if label_first else ["right", "left"]
+            prev = prevs.get(id(v))
+            if prev is not None and self.rules.correspondence_rx.fullmatch(low, v.left[0], v.left[1]):
+                # "chiếm 62,86%, tương ứng 2.910 hồ sơ": the label of the value restated
+                sides.insert(0, "restated")
             choice = None
             confidence = 0.0
             if v.has_noun:
@@ -513,16 +517,18 @@ class FactFinder:
                 # dưới dạng bản điện tử", "100% văn bản đi, đến ... được ký số"
                 sides.append("noun+right")
             for i, side in enumerate(sides):
-                if side == "left":
+                if side == "restated":
+                    window = (prev.left[0], prev.right[1])  # type: ignore[union-attr]
+                    anchor, side = window[1], "left"
+                elif side == "left":
                     window, anchor = v.left, v.left[1]
                 else:
                     window = v.right if side == "right" else (v.m.end, v.right[1])
                     anchor, side = v.noun_end, "right"
                 choice = self._best(cands, ctx, window, side, anchor, regions, heading_low)
                 if choice:
-                    confidence = (0.9, 0.8, 0.75)[i]
+                    confidence = (0.9, 0.8, 0.75, 0.7)[i]
                     break
-            prev = prevs.get(id(v))
             if choice is None and prev is not None and v.m.unit == "percent":
                 # "179 hồ sơ thuộc dịch vụ công trực tuyến một phần, chiếm tỷ lệ 68,58 %"
                 window = (prev.m.end, prev.right[1])

@@ -77,6 +77,7 @@ class Rules:
     modifier_rx: Any  # opens a modifier of the label's head noun ("giữa", "với"); None: none
     predicate_rx: Any  # starts the predicate after "N <noun>" ("được", "đã"); None: none
     partitive_rx: Any  # a label that names the whole the value is taken from ("Trong số ...:")
+    correspondence_rx: Any  # a label that only restates the value before ("..., tương ứng N")
     kind_cues: list[tuple[str, Pattern]]
     target_headings: tuple[Pattern, ...] = ()
     actual_headings: tuple[Pattern, ...] = ()
@@ -290,6 +291,10 @@ def load_rules(rules_dir: Path | None = None) -> Rules:
     predicate_rx = regex.compile(_alternation(markers), regex.IGNORECASE) if markers else None
     partitives = words("partitive_openers") or ["re:(?!)"]
     partitive_rx = regex.compile(r"[\s\-–+*•]*(?:" + _alternation(partitives) + ")", regex.IGNORECASE)
+    restating = words("correspondence_words") or ["re:(?!)"]
+    correspondence_rx = regex.compile(
+        r"[\s,;:\-–(]*(?:" + _alternation(restating) + r")(?:\s+(?:với|là|bằng))?[\s:]*", regex.IGNORECASE
+    )
     kind_cues: list[tuple[str, Pattern]] = []
     cues = vocab.get("kind_cues") or {}
     if not isinstance(cues, dict) or set(cues) - {"target", "actual"}:
@@ -336,6 +341,7 @@ def load_rules(rules_dir: Path | None = None) -> Rules:
         noun_classes={k: frozenset(v) for k, v in noun_classes.items()},
         link_rx=link_rx, scope_rx=scope_rx, negation_rx=negation_rx, negator_rx=negator_rx,
         modifier_rx=modifier_rx, predicate_rx=predicate_rx, partitive_rx=partitive_rx,
+        correspondence_rx=correspondence_rx,
         kind_cues=kind_cues,
         target_headings=target_headings,
         actual_headings=actual_headings,

@@ -496,3 +496,26 @@ def test_officer_in_charge_of_the_topic_is_not_training() -> None:
     text = "Xã bố trí 2 công chức phụ trách chuyển đổi số."
     assert _has(text, "staff.it_officers", 2)
     assert not _has(text, "staff.trained", 2)
+
+
+# --- "tương ứng N": a value restating the one before in another unit takes its label ----------
+@pytest.mark.parametrize("text", [
+    "Hồ sơ dịch vụ công một phần chiếm 40%, tương ứng 1.240 hồ sơ.",
+    "Số hồ sơ nộp trực tuyến một phần chiếm tỷ lệ 40% tổng số hồ sơ trực tuyến, tương đương với 1.240 hồ sơ.",
+    "Tỷ lệ hồ sơ trực tuyến một phần đạt 40%, ứng với 1240 hồ sơ.",
+])
+def test_restated_count_takes_the_share_label(text: str) -> None:
+    assert _has(text, "dossiers.online_partial_pct", 40)
+    assert _has(text, "dossiers.received_online_partial", 1240)
+
+
+def test_restated_share_takes_the_count_label() -> None:
+    text = "Có 1.240 hồ sơ được nộp theo hình thức trực tuyến một phần, tương ứng 40%."
+    assert _has(text, "dossiers.online_partial_pct", 40)
+
+
+def test_a_value_with_its_own_label_is_not_a_restatement() -> None:
+    # near miss: "trực tiếp 420 hồ sơ" has its own label after the comma
+    text = "Hồ sơ trực tuyến một phần chiếm 40%, trực tiếp 420 hồ sơ."
+    assert _has(text, "dossiers.received_offline", 420)
+    assert not _has(text, "dossiers.received_online_partial", 420)
