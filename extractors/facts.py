@@ -138,6 +138,7 @@ class FactFinder:
         self.rules = rules
         self._exclude: list[tuple[int, int]] = []  # paren groups the current value is outside of
         self._negated = False  # a cue hit near the current value was negated
+        self._names: list[tuple[int, int]] = []  # office names in the sentence (their verbs say nothing)
         self._part_of = {r.ratio_whole: r for r in rules.metrics if r.ratio_whole}
         nouns = sorted(rules.noun_classes, key=len, reverse=True)
         alternation = "|".join(r"\s+".join(map(regex.escape, n.split())) for n in nouns)
@@ -291,9 +292,11 @@ class FactFinder:
     # --- matching -----------------------------------------------------------------------
     def _in(self, spans: list[tuple[int, int]], a: int, b: int) -> list[tuple[int, int]]:
         groups = self._exclude
+        names = self._names
         return [
             s for s in spans
             if s[0] >= a and s[1] <= b and not any(g[0] - 1 <= s[0] and s[1] <= g[1] + 1 for g in groups)
+            and not any(n[0] < s[0] < n[1] for n in names)
         ]
 
     def _affirmed(self, ctx: SentenceContext, hits: list[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -473,6 +476,7 @@ class FactFinder:
                 if found and "junk" not in found[0]:
                     v.noun_classes = found[0]
         ctx = SentenceContext(sent, low, sent.start)
+        self._names = ctx.spans(self.rules.office_names) if self.rules.office_names else []
         top_masked = _mask(low, sent.start, sent.end, groups, (-1, -1))
         heading_low = sent.heading.lower()
         facts: list[Fact] = []

@@ -78,6 +78,7 @@ class Rules:
     predicate_rx: Any  # starts the predicate after "N <noun>" ("được", "đã"); None: none
     partitive_rx: Any  # a label that names the whole the value is taken from ("Trong số ...:")
     correspondence_rx: Any  # a label that only restates the value before ("..., tương ứng N")
+    office_names: Pattern | None  # names of offices made of verbs ("bộ phận tiếp nhận và trả kết quả")
     kind_cues: list[tuple[str, Pattern]]
     target_headings: tuple[Pattern, ...] = ()
     actual_headings: tuple[Pattern, ...] = ()
@@ -295,6 +296,10 @@ def load_rules(rules_dir: Path | None = None) -> Rules:
     correspondence_rx = regex.compile(
         r"[\s,;:\-–(]*(?:" + _alternation(restating) + r")(?:\s+(?:với|là|bằng))?[\s:]*", regex.IGNORECASE
     )
+    names = words("office_names")
+    office_names = None
+    if names:
+        office_names = compile_phrase("re:" + _alternation(names), f"{vocab_path.name}: office_names")
     kind_cues: list[tuple[str, Pattern]] = []
     cues = vocab.get("kind_cues") or {}
     if not isinstance(cues, dict) or set(cues) - {"target", "actual"}:
@@ -341,7 +346,7 @@ def load_rules(rules_dir: Path | None = None) -> Rules:
         noun_classes={k: frozenset(v) for k, v in noun_classes.items()},
         link_rx=link_rx, scope_rx=scope_rx, negation_rx=negation_rx, negator_rx=negator_rx,
         modifier_rx=modifier_rx, predicate_rx=predicate_rx, partitive_rx=partitive_rx,
-        correspondence_rx=correspondence_rx,
+        correspondence_rx=correspondence_rx, office_names=office_names,
         kind_cues=kind_cues,
         target_headings=target_headings,
         actual_headings=actual_headings,

@@ -519,3 +519,20 @@ def test_a_value_with_its_own_label_is_not_a_restatement() -> None:
     text = "Hồ sơ trực tuyến một phần chiếm 40%, trực tiếp 420 hồ sơ."
     assert _has(text, "dossiers.received_offline", 420)
     assert not _has(text, "dossiers.received_online_partial", 420)
+
+
+# --- an office named by verbs ("Bộ phận tiếp nhận và trả kết quả") is a name, not a predicate --
+@pytest.mark.parametrize("text", [
+    "Lũy kế từ đầu năm, Bộ phận tiếp nhận và trả kết quả của phường đã nhận 1.530 hồ sơ.",
+    "Bộ phận Tiếp nhận và Trả kết quả xã tiếp nhận tổng cộng 1.530 hồ sơ trong kỳ.",
+    "Trong kỳ, tại Bộ phận tiếp nhận và trả kết quả TTHC, xã đã tiếp nhận 1530 hồ sơ.",
+])
+def test_office_name_verbs_do_not_name_the_metric(text: str) -> None:
+    assert _has(text, "dossiers.received", 1530)
+    assert not _has(text, "dossiers.resolved", 1530)
+
+
+def test_office_name_still_names_its_staff_and_its_own_verbs_count() -> None:
+    assert _has("Bộ phận tiếp nhận và trả kết quả có 4 công chức.", "staff.onestop_officers", 4)
+    # near miss: the office's own predicate "đã trả kết quả" is a resolution
+    assert _has("Bộ phận tiếp nhận và trả kết quả đã trả kết quả 1.530 hồ sơ.", "dossiers.resolved", 1530)
