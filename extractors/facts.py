@@ -246,7 +246,11 @@ class FactFinder:
                 lead = v.m.lead if v.m.lead >= 0 else v.m.start
                 prev = vs[i - 1] if i else None
                 if prev is None:
-                    v.left = (self._after_colon(text, c0, c0, lead), lead)
+                    start = c0
+                    frame = self.rules.frame_rx.match(text, 0, lead - c0)
+                    if frame and regex.search(r"\p{L}", text[frame.end() : lead - c0]):
+                        start = c0 + frame.end()  # "Tại Bộ phận một cửa, | xã tiếp nhận 1.530 hồ sơ"
+                    v.left = (self._after_colon(text, c0, start, lead), lead)
                     bounds.append(c0)
                     continue
                 start = max(prev.noun_end, prev.m.end)

@@ -79,6 +79,7 @@ class Rules:
     partitive_rx: Any  # a label that names the whole the value is taken from ("Trong số ...:")
     correspondence_rx: Any  # a label that only restates the value before ("..., tương ứng N")
     office_names: Pattern | None  # names of offices made of verbs ("bộ phận tiếp nhận và trả kết quả")
+    frame_rx: Any  # a place framing the clause before a comma ("Tại Bộ phận một cửa, ...")
     kind_cues: list[tuple[str, Pattern]]
     target_headings: tuple[Pattern, ...] = ()
     actual_headings: tuple[Pattern, ...] = ()
@@ -296,6 +297,12 @@ def load_rules(rules_dir: Path | None = None) -> Rules:
     correspondence_rx = regex.compile(
         r"[\s,;:\-–(]*(?:" + _alternation(restating) + r")(?:\s+(?:với|là|bằng))?[\s:]*", regex.IGNORECASE
     )
+    frames = words("frame_openers") or ["re:(?!)"]
+    frame_rx = regex.compile(
+        # after at most one time phrase ("Trong kỳ, tại ..., xã tiếp nhận ...")
+        r"[\s\-–+*•]*(?:(?:trong|từ|đến|tính\s+đến|lũy\s+kế|năm|quý|tháng)(?![\p{L}])[^,;:]*,\s*)??"
+        r"(?:" + _alternation(frames) + r")[^,;:]*,\s*", regex.IGNORECASE
+    )
     names = words("office_names")
     office_names = None
     if names:
@@ -347,6 +354,7 @@ def load_rules(rules_dir: Path | None = None) -> Rules:
         link_rx=link_rx, scope_rx=scope_rx, negation_rx=negation_rx, negator_rx=negator_rx,
         modifier_rx=modifier_rx, predicate_rx=predicate_rx, partitive_rx=partitive_rx,
         correspondence_rx=correspondence_rx, office_names=office_names,
+        frame_rx=frame_rx,
         kind_cues=kind_cues,
         target_headings=target_headings,
         actual_headings=actual_headings,

@@ -536,3 +536,33 @@ def test_office_name_still_names_its_staff_and_its_own_verbs_count() -> None:
     assert _has("Bộ phận tiếp nhận và trả kết quả có 4 công chức.", "staff.onestop_officers", 4)
     # near miss: the office's own predicate "đã trả kết quả" is a resolution
     assert _has("Bộ phận tiếp nhận và trả kết quả đã trả kết quả 1.530 hồ sơ.", "dossiers.resolved", 1530)
+
+
+# --- a place ("tại bộ phận một cửa") is an adjunct: the activity before it names the metric ----
+@pytest.mark.parametrize("text", [
+    "Việc số hóa hồ sơ, kết quả giải quyết TTHC tại Bộ phận một cửa đạt 85%.",
+    "Công tác số hóa thành phần hồ sơ tại quầy tiếp nhận của xã đạt tỷ lệ 85%.",
+    "Tỷ lệ số hóa kết quả giải quyết thủ tục tại Trung tâm phục vụ hành chính công là 85%.",
+])
+def test_place_adjunct_does_not_name_the_metric(text: str) -> None:
+    assert _has(text, "dossiers.digitized_pct", 85)
+    assert not _has(text, "dossiers.offline_pct", 85)
+
+
+@pytest.mark.parametrize("text", [
+    "Số hồ sơ tiếp nhận tại bộ phận một cửa là 157 hồ sơ.",
+    "Có 157 hồ sơ được nộp tại quầy của Bộ phận một cửa.",
+])
+def test_place_as_the_only_qualifier_is_the_desk_channel(text: str) -> None:
+    # near miss: with no other cue, the place is the channel (at the desk, not online)
+    assert _has(text, "dossiers.received_offline", 157)
+    assert not _has(text, "dossiers.received", 157)
+
+
+@pytest.mark.parametrize("text", [
+    "Tại Bộ phận một cửa, trong kỳ đã tiếp nhận 5.000 hồ sơ, trong đó trực tuyến 3.000 hồ sơ.",
+    "Trong năm, ở Trung tâm phục vụ hành chính công, xã tiếp nhận 5.000 hồ sơ.",
+])
+def test_place_framing_the_clause_is_not_the_label(text: str) -> None:
+    assert _has(text, "dossiers.received", 5000)
+    assert not _has(text, "dossiers.received_offline", 5000)
