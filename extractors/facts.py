@@ -41,6 +41,10 @@ _DETERMINER = regex.compile(
 # "Tỷ lệ văn bản ... đạt 95%": the noun after "tỷ lệ" is the subject of a bare percentage.
 _RATE_SUBJECT = regex.compile(r"(?<![\p{L}])t[ỷỉ]\s+lệ(?:\s+(?:số|các|những))?(?=\s)")
 _TABLE_SEP = " | "
+# A label naming a time: the year-like number after it is a year ("năm hoàn thành là 2025").
+_TIME_WORD = regex.compile(
+    r"(?<![\p{L}])(?:năm|thời\s+gian|thời\s+điểm|giai\s+đoạn|kỳ|hạn|niên\s+độ|dự\s+kiến|mốc)(?![\p{L}])"
+)
 # A table row whose label or unit cell says the figures are percentages.
 _PERCENT_LABEL = regex.compile(r"\(\s*%\s*\)|\|\s*%\s*(?:\||$)|(?<![\p{L}])t[ỷỉ]\s+lệ(?![\p{L}])")
 _SEPARATOR = regex.compile(
@@ -192,6 +196,22 @@ class FactFinder:
             classes, after = classes | more[0], more[1]
         return classes, after
 
+    def _counted_label(self, low: str, start: int, m: NumberMention) -> bool:
+        """'số hồ sơ toàn trình là 2092': a year-like number linked to a label that counts a noun
+        of a metric (and names no time) is a count."""
+        lead = m.lead if m.lead >= 0 else m.start
+        a = max(start, lead - 60)
+        if not self.rules.link_rx.search(low, a, lead):
+            return False
+        label = low[a:lead]
+        cut = max(label.rfind(","), label.rfind(";"))
+        label = label[cut + 1 :]
+        if _TIME_WORD.search(label):
+            return False
+        junk = frozenset({"junk"})
+        return any("junk" not in self.rules.noun_classes.get(" ".join(n.group(0).split()), junk)
+                   for n in self.rules.noun_rx.finditer(label))
+
     def _values(self, sent: Sentence, text: str, low: str) -> list[_Value]:
         groups = _paren_groups(sent.text, sent.start)
         values: list[_Value] = []
@@ -202,8 +222,8 @@ class FactFinder:
             classes, noun_end = self._noun(low, m.end, sent.end, next_value)
             if "junk" in classes:
                 continue
-            if m.year_like and not classes:
-                continue  # "2025" alone is a year; "2027 hồ sơ" is a count
+            if m.year_like and not classes and not self._counted_label(low, sent.start, m):
+                continue  # "2025" alone is a year; "2027 hồ sơ" or "số hồ sơ ... là 2027" is a count
             if table:
                 cell_start = text.rfind("|", sent.start, m.start)
                 first_cell = cell_start <= sent.start

@@ -566,3 +566,22 @@ def test_place_as_the_only_qualifier_is_the_desk_channel(text: str) -> None:
 def test_place_framing_the_clause_is_not_the_label(text: str) -> None:
     assert _has(text, "dossiers.received", 5000)
     assert not _has(text, "dossiers.received_offline", 5000)
+
+
+# --- a year-like figure linked to a counting label is a count, not a year ---------------------
+@pytest.mark.parametrize("text", [
+    "Phân theo mức độ dịch vụ, số hồ sơ toàn trình là 2031, số hồ sơ một phần là 1.120.",
+    "Số hồ sơ nộp trực tuyến toàn trình: 2031.",
+    "Hồ sơ dịch vụ công toàn trình bằng 2031 trong kỳ.",
+])
+def test_year_like_count_after_a_counting_label(text: str) -> None:
+    assert _has(text, "dossiers.received_online_full", 2031)
+
+
+@pytest.mark.parametrize("text", [
+    "Thời gian hoàn thành việc số hóa hồ sơ là 2027.",
+    "Mốc hoàn thành cung cấp toàn trình các thủ tục là 2027.",
+])
+def test_year_after_a_time_label_stays_a_year(text: str) -> None:
+    # near miss: the label names a time, so 2027 is a year
+    assert not any(v == 2027 for _m, _k, v in _facts(text))
