@@ -31,6 +31,9 @@ from extractors.sentences import Sentence
 
 _NOUN_JOINT = regex.compile(r"\s*(?:,|/|(?<![\p{L}])(?:và|hoặc)(?![\p{L}]))")
 _COMMA = regex.compile(r"[,;]")
+# Between values listed in order ("91% và 9%", "120, 45 và 3 hồ sơ"), and between label parts.
+_VALUE_JOINT = regex.compile(r"[\s,]*(?:(?<![\p{L}])(?:và|hoặc)(?![\p{L}]))?\s*")
+_LABEL_JOINT = regex.compile(r",|(?<![\p{L}])(?:và|hoặc)(?![\p{L}])")
 _BULLET = regex.compile(r"[\s\-–+*•]+")
 _CLAUSE_END = regex.compile(r"[,;:()]")
 # Words before a noun that measure or collect it: "100% đội ngũ cán bộ", "80% khối lượng tài liệu".
@@ -77,6 +80,7 @@ class _Value:
     left: tuple[int, int] = (0, 0)
     right: tuple[int, int] = (0, 0)
     implied: bool = False  # no noun written: may take one from the start of its label
+    respective: bool = False  # its label is one part of a label shared out in order
 
     @property
     def has_noun(self) -> bool:
@@ -296,6 +300,39 @@ class FactFinder:
                     right_end = c0 + scope.start()
                 v.right = (v.noun_end, max(v.noun_end, right_end))
 
+    def _respectively(self, values: list[_Value], low: str) -> None:
+        """'Hồ sơ trực tuyến và hồ sơ trực tiếp chiếm tỷ lệ tương ứng 91% và 9%': values listed in
+        order after a respectively-word take the parts of the coordinated label before it, in order.
+        Only when the label has at least as many parts as there are values (the last parts are the
+        coordinated ones; a leading adjunct \"Trong kỳ, ...\" is not)."""
+        rx = self.rules.respectively_rx
+        vs = sorted(values, key=lambda v: v.m.start)
+        i = 0
+        while i < len(vs):
+            v = vs[i]
+            marker = rx.search(low, v.left[0], v.left[1]) if v.left[0] < v.left[1] else None
+            j = i
+            while marker and j + 1 < len(vs) and vs[j + 1].clause == v.clause:
+                nxt = vs[j + 1]
+                lead = nxt.m.lead if nxt.m.lead >= 0 else nxt.m.start
+                gap = _VALUE_JOINT.fullmatch(low, max(vs[j].noun_end, vs[j].m.end), lead)
+                if not gap or not gap.group(0).strip():
+                    break
+                j += 1
+            n = j - i + 1
+            if not marker or n < 2:
+                i += 1
+                continue
+            cuts = [c.span() for c in _LABEL_JOINT.finditer(low, v.left[0], marker.start())]
+            starts = [v.left[0]] + [e for _s, e in cuts]
+            ends = [s for s, _e in cuts] + [marker.start()]
+            parts = [(a, b) for a, b in zip(starts, ends, strict=True) if regex.search(r"\p{L}", low[a:b])]
+            if len(parts) >= n:
+                for k, part in enumerate(parts[-n:]):
+                    vs[i + k].left = part
+                    vs[i + k].respective = True
+            i = j + 1
+
     def _list_comma(self, text: str, at: int) -> bool:
         """A comma between two nouns lists them ("được tổ chức, công dân gửi qua Cổng"); it does
         not end the clause of the value before it."""
@@ -492,6 +529,7 @@ class FactFinder:
             return masks[key][cs : cs + (v.clause[1] - v.clause[0])]
 
         self._windows(values, low, masked_for)
+        self._respectively(values, low)
         for v in values:
             if v.implied and v.left[0] < v.left[1]:
                 # "Công chức tại Trung tâm ... | 14", "Số hồ sơ tiếp nhận là 5.297": the label's noun
@@ -530,7 +568,7 @@ class FactFinder:
                 regions.append(("head", *head))
             if scope:
                 regions.append(("scope", *scope))
-            label_first = v.linked or not v.has_noun
+            label_first = v.linked or not v.has_noun or v.respective
             if label_first and v.has_noun and self.rules.partitive_rx.match(low, v.left[0], v.left[1]):
                 label_first = False  # "Trong số thủ tục ...: 230 thủ tục <predicate>"
             sides = ["left", "right"] if label_first else ["right", "left"]

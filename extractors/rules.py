@@ -80,6 +80,7 @@ class Rules:
     correspondence_rx: Any  # a label that only restates the value before ("..., tương ứng N")
     office_names: Pattern | None  # names of offices made of verbs ("bộ phận tiếp nhận và trả kết quả")
     frame_rx: Any  # a place framing the clause before a comma ("Tại Bộ phận một cửa, ...")
+    respectively_rx: Any  # ends a label shared out in order ("A và B lần lượt là X và Y")
     kind_cues: list[tuple[str, Pattern]]
     target_headings: tuple[Pattern, ...] = ()
     actual_headings: tuple[Pattern, ...] = ()
@@ -297,6 +298,11 @@ def load_rules(rules_dir: Path | None = None) -> Rules:
     correspondence_rx = regex.compile(
         r"[\s,;:\-–(]*(?:" + _alternation(restating) + r")(?:\s+(?:với|là|bằng))?[\s:]*", regex.IGNORECASE
     )
+    respective = words("respectively_words") or ["re:(?!)"]
+    respectively_rx = regex.compile(
+        r"(?:" + _alternation(respective) + r")"
+        r"(?:\s+(?:là|đạt|bằng|với|chiếm(?:\s+t[ỷỉ]\s+lệ)?))?[\s:]*$", regex.IGNORECASE
+    )
     frames = words("frame_openers") or ["re:(?!)"]
     frame_rx = regex.compile(
         # after at most one time phrase ("Trong kỳ, tại ..., xã tiếp nhận ...")
@@ -354,7 +360,7 @@ def load_rules(rules_dir: Path | None = None) -> Rules:
         link_rx=link_rx, scope_rx=scope_rx, negation_rx=negation_rx, negator_rx=negator_rx,
         modifier_rx=modifier_rx, predicate_rx=predicate_rx, partitive_rx=partitive_rx,
         correspondence_rx=correspondence_rx, office_names=office_names,
-        frame_rx=frame_rx,
+        frame_rx=frame_rx, respectively_rx=respectively_rx,
         kind_cues=kind_cues,
         target_headings=target_headings,
         actual_headings=actual_headings,

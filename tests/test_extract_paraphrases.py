@@ -585,3 +585,45 @@ def test_year_like_count_after_a_counting_label(text: str) -> None:
 def test_year_after_a_time_label_stays_a_year(text: str) -> None:
     # near miss: the label names a time, so 2027 is a year
     assert not any(v == 2027 for _m, _k, v in _facts(text))
+
+
+# --- respectively: a coordinated label shared out over the values after it, in order --------
+RESPECTIVELY = [
+    "Hồ sơ nộp trực tuyến và hồ sơ nộp trực tiếp chiếm tỷ lệ tương ứng 64% và 36%.",
+    "Tỷ lệ hồ sơ trực tuyến, hồ sơ trực tiếp lần lượt là 64% và 36%.",
+    "Trong năm, hồ sơ qua mạng và hồ sơ trực tiếp theo thứ tự chiếm 64 % và 36 % tổng số hồ sơ.",
+]
+
+
+@pytest.mark.parametrize("text", RESPECTIVELY)
+def test_respectively_shares_the_label_out_in_order(text: str) -> None:
+    assert _has(text, "dossiers.online_pct", 64)
+    assert _has(text, "dossiers.offline_pct", 36)
+    assert not _has(text, "dossiers.online_pct", 36)
+
+
+def test_respectively_needs_as_many_label_parts_as_values() -> None:
+    # one label part for two values: nothing is shared out, 36 is not the desk's share
+    text = "Hồ sơ nộp trực tuyến tăng tương ứng 64% và 36% so với hai năm trước."
+    assert not _has(text, "dossiers.offline_pct", 36)
+
+
+# --- loanwords and abbreviations: "vi-rút" is virus, "CBCC" counts staff --------------------
+LOANWORDS = [
+    ("Có 17 máy đã cài phần mềm diệt vi-rút.", "computers.antivirus", 17),
+    ("Số máy tính được cập nhật phần mềm phòng chống vi rút: 17 máy.", "computers.antivirus", 17),
+    ("Đội ngũ CBCC của xã gồm 41 người.", "staff.present", 41),
+    ("Đội ngũ cán bộ, công chức hiện gồm 41 người trên tổng số 45 biên chế.", "staff.present", 41),
+    ("30/41 CBCC đã được tập huấn kỹ năng số.", "staff.present", 41),
+]
+
+
+@pytest.mark.parametrize(("text", "metric", "value"), LOANWORDS)
+def test_loanwords_and_abbreviations(text: str, metric: str, value: float) -> None:
+    assert _has(text, metric, value)
+
+
+def test_vi_rut_computers_are_not_the_total() -> None:
+    assert not _has("Có 17 máy đã cài phần mềm diệt vi-rút.", "computers.total", 17)
+    # near miss: a staff body that is only planned is still a staff body, but a quota is not present
+    assert not _has("Đội ngũ CBCC gồm 41 người trên tổng số 45 biên chế.", "staff.present", 45)
