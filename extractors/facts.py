@@ -530,13 +530,35 @@ class FactFinder:
 
         self._windows(values, low, masked_for)
         self._respectively(values, low)
-        for v in values:
+        # by clause: the noun the last linked label opened with, and the noun modifying it
+        carried: dict[tuple[int, int], tuple[frozenset[str], frozenset[str]]] = {}
+        for v in sorted(values, key=lambda x: x.m.start):
             if v.implied and v.left[0] < v.left[1]:
                 # "Công chức tại Trung tâm ... | 14", "Số hồ sơ tiếp nhận là 5.297": the label's noun
                 bullet = _BULLET.match(low, v.left[0], v.left[1])
-                found = self._noun_at(low, bullet.end() if bullet else v.left[0], v.left[1])
+                at = bullet.end() if bullet else v.left[0]
+                found = self._noun_at(low, at, v.left[1])
+                head = carried.get(v.clause)
+                said = " ".join(low[at : found[1]].split()) if found else ""
+                if head and v.linked and (found is None or said in head[1]):
+                    # parallel labels share the head noun of the first: "Hồ sơ DVC toàn trình là
+                    # 133, DVC một phần là 366" -- the second repeats only the modifier, 366 is dossiers
+                    v.noun_classes = head[0]
+                    continue
                 if found and "junk" not in found[0]:
                     v.noun_classes = found[0]
+                    if v.linked:
+                        rest = regex.match(r"\s*", low[found[1] : v.left[1]])
+                        mod_at = found[1] + (rest.end() if rest else 0)
+                        mod = self._noun_at(low, mod_at, v.left[1])
+                        # the modifier may be inside the head's own phrase ("hồ sơ tthc")
+                        words = " ".join(low[at : found[1]].split()).split()
+                        mods = {" ".join(words[i:]) for i in range(1, len(words))}
+                        if mod:
+                            mods.add(" ".join(low[mod_at : mod[1]].split()))
+                        carried[v.clause] = (found[0], frozenset(mods))
+                        continue
+            carried.pop(v.clause, None)
         ctx = SentenceContext(sent, low, sent.start)
         self._names = ctx.spans(self.rules.office_names) if self.rules.office_names else []
         top_masked = _mask(low, sent.start, sent.end, groups, (-1, -1))

@@ -627,3 +627,26 @@ def test_vi_rut_computers_are_not_the_total() -> None:
     assert not _has("Có 17 máy đã cài phần mềm diệt vi-rút.", "computers.total", 17)
     # near miss: a staff body that is only planned is still a staff body, but a quota is not present
     assert not _has("Đội ngũ CBCC gồm 41 người trên tổng số 45 biên chế.", "staff.present", 45)
+
+
+# --- parallel labels: the second repeats only the modifier and keeps the first's head noun --
+PARALLEL_HEAD = [
+    "Hồ sơ DVC toàn trình là 210, DVC một phần là 95.",
+    "Hồ sơ dịch vụ công trực tuyến toàn trình là 210, trực tuyến một phần là 95.",
+    "Hồ sơ DVC toàn trình: 210, DVC một phần: 95.",
+    "Số hồ sơ dịch vụ công toàn trình là 210, dịch vụ công một phần là 95.",
+]
+
+
+@pytest.mark.parametrize("text", PARALLEL_HEAD)
+def test_parallel_label_keeps_the_head_noun(text: str) -> None:
+    assert _has(text, "dossiers.received_online_full", 210)
+    assert _has(text, "dossiers.received_online_partial", 95)
+    assert not _metric_values(text, "procedures.online_partial_or_direct")
+
+
+def test_parallel_label_with_its_own_head_noun_keeps_it() -> None:
+    # near miss: the second label names another head noun, so its value counts procedures
+    text = "Hồ sơ toàn trình là 210, thủ tục một phần là 95."
+    assert _has(text, "procedures.online_partial_or_direct", 95)
+    assert not _has(text, "dossiers.received_online_partial", 95)
