@@ -1,6 +1,7 @@
-"""The extra phrase sets (fresh, unseen, final): wordings of the same figures written apart from
-the extraction rules and from the tuned sets (dev, heldout), each used to score on sentences
-nobody tuned on. Each must load, cover the whole catalog, share no sentence with a tuned set, be
+"""The extra phrase sets (fresh, unseen, final, blind): wordings of the same figures written
+apart from the extraction rules and from the tuned sets (dev, heldout), each used to score on
+sentences nobody tuned on (blind was written without reading the rules or the other extra sets).
+Each must load, cover the whole catalog, share no sentence with a tuned set, be
 fair (every number in its text is a fact the gold explains, with the qualifier its words say, and
 a clean clause as evidence) and generate documents whose gold is in their text.
 
@@ -70,6 +71,14 @@ RULES = {
                        phrasing=Phrasing(CLERK_PHRASES, figure_openings=2)),
     "final": SetRules(
         min_actual=70, min_target=20, min_fixed_qualifiers=5, corpus=(150, 777),
+        qualifier_words={**BOUND_WORDS, "approx": (*BOUND_WORDS["approx"], "ước khoảng")},
+        clean_clauses=True,
+        phrasing=Phrasing((*CLERK_PHRASES, "cụ thể", "gồm", *ABBREVIATIONS), figure_openings=4),
+    ),
+    # Written blind: without reading the extraction rules or the other extra sets, to the
+    # same rules as final.
+    "blind": SetRules(
+        min_actual=70, min_target=20, min_fixed_qualifiers=5, corpus=(150, 9090),
         qualifier_words={**BOUND_WORDS, "approx": (*BOUND_WORDS["approx"], "ước khoảng")},
         clean_clauses=True,
         phrasing=Phrasing((*CLERK_PHRASES, "cụ thể", "gồm", *ABBREVIATIONS), figure_openings=4),
