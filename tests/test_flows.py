@@ -209,3 +209,64 @@ def test_cli_prefect_option_runs_the_flow(
     assert exited.value.code in (0, None)
     assert "loaded      bc.txt" in out and "quarantined empty.pdf" in out and "2 files" in out
     assert rows(tmp_path, "SELECT trigger FROM runs") == [("prefect",)]
+
+
+def test_serve_registers_the_nightly_schedule_and_runs_the_flow(
+    prefect_harness, corpus, tmp_path: Path
+) -> None:
+    """`commune-metrics serve` as analysts start it: a separate process, against a Prefect
+    server. Its deployment must carry the cron schedule, and a run of it must load the inbox."""
+    import asyncio
+    import os
+    import subprocess
+    import sys
+    import time
+
+    from prefect.client.orchestration import get_client
+    from prefect.deployments import run_deployment
+    from prefect.settings import PREFECT_API_URL
+
+    corpus_dir, _ = corpus
+    dropped = drop(corpus_dir, tmp_path / "inbox")
+    env = {**os.environ, "PREFECT_API_URL": str(PREFECT_API_URL.value()),
+           "PREFECT_HOME": str(tmp_path / "prefect-home")}
+    log = (tmp_path / "serve.log").open("wb")
+    proc = subprocess.Popen(
+        [str(Path(sys.executable).with_name("commune-metrics")), "serve", "--cron", "30 2 * * *",
+         "--timezone", "Asia/Ho_Chi_Minh", "--inbox", str(tmp_path / "inbox"),
+         "--warehouse", str(tmp_path / "w.duckdb"), "--archive", str(tmp_path / "raw"),
+         "--name", "nightly-test"],
+        env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+
+    async def deployment():
+        async with get_client() as client:
+            try:
+                return await client.read_deployment_by_name("ingest-inbox/nightly-test")
+            except Exception:  # not registered yet
+                return None
+
+    try:
+        found = None
+        deadline = time.monotonic() + 120
+        while found is None and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(1)
+            found = asyncio.run(deployment())
+        assert found is not None, (tmp_path / "serve.log").read_text(errors="replace")[-3000:]
+        crons = [(s.schedule.cron, s.schedule.timezone) for s in found.schedules]
+        assert crons == [("30 2 * * *", "Asia/Ho_Chi_Minh")]
+        run = run_deployment("ingest-inbox/nightly-test", timeout=240)
+        assert run.state is not None and run.state.is_completed(), run.state
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+    loaded = rows(tmp_path, "SELECT count(*) FROM documents WHERE status = 'loaded'")[0][0]
+    quarantined = rows(tmp_path, "SELECT source_file FROM quarantine ORDER BY 1")
+    assert loaded == len(dropped) - 2
+    assert quarantined == [("corrupt.pdf",), ("zero.docx",)]
+    assert rows(tmp_path, "SELECT status, loaded, trigger FROM runs") == [("ok", loaded, "serve")]
+    assert not list((tmp_path / "inbox").iterdir())  # everything moved out of the inbox
