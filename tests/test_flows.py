@@ -270,3 +270,31 @@ def test_serve_registers_the_nightly_schedule_and_runs_the_flow(
     assert quarantined == [("corrupt.pdf",), ("zero.docx",)]
     assert rows(tmp_path, "SELECT status, loaded, trigger FROM runs") == [("ok", loaded, "serve")]
     assert not list((tmp_path / "inbox").iterdir())  # everything moved out of the inbox
+
+
+def test_serve_without_a_server_starts_a_private_one_and_stops_it(tmp_path: Path) -> None:
+    """With PREFECT_API_URL unset, `serve` runs its own server: it must answer on 127.0.0.1,
+    keep its state under PREFECT_HOME and be gone once `serve` stops."""
+    import os
+    import subprocess
+    import sys
+    import urllib.request
+
+    script = (
+        "import urllib.request\n"
+        "from flows.serve import local_prefect_server\n"
+        "with local_prefect_server() as url:\n"
+        "    print(url, flush=True)\n"
+        "    with urllib.request.urlopen(url + '/health', timeout=5) as r:\n"
+        "        print(r.status, flush=True)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
+    env["PREFECT_HOME"] = str(tmp_path / "home")
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True,
+                          timeout=180, cwd=Path(__file__).resolve().parents[1])
+    assert done.returncode == 0, done.stderr[-3000:]
+    url, status = done.stdout.split()[-2:]
+    assert url.startswith("http://127.0.0.1:") and status == "200"
+    assert (tmp_path / "home" / "server.log").exists()
+    with pytest.raises(OSError):  # stopped with serve: nothing listens on its port any more
+        urllib.request.urlopen(url + "/health", timeout=2)
