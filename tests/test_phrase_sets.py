@@ -1,6 +1,7 @@
-"""The extra phrase sets (fresh, unseen, final, blind): wordings of the same figures written
+"""The extra phrase sets (fresh, unseen, final, blind, audit): wordings of the same figures written
 apart from the extraction rules and from the tuned sets (dev, heldout), each used to score on
-sentences nobody tuned on (blind was written without reading the rules or the other extra sets).
+sentences nobody tuned on (blind and audit were written without reading the rules or the other
+extra sets).
 Each must load, cover the whole catalog, share no sentence with a tuned set, be
 fair (every number in its text is a fact the gold explains, with the qualifier its words say, and
 a clean clause as evidence) and generate documents whose gold is in their text.
@@ -79,6 +80,14 @@ RULES = {
     # same rules as final.
     "blind": SetRules(
         min_actual=70, min_target=20, min_fixed_qualifiers=5, corpus=(150, 9090),
+        qualifier_words={**BOUND_WORDS, "approx": (*BOUND_WORDS["approx"], "ước khoảng")},
+        clean_clauses=True,
+        phrasing=Phrasing((*CLERK_PHRASES, "cụ thể", "gồm", *ABBREVIATIONS), figure_openings=4),
+    ),
+    # Written blind like blind, in a post-2025 ward or commune clerk's voice, to measure once
+    # on wordings nobody tuned on; held to final's rules with a larger floor.
+    "audit": SetRules(
+        min_actual=75, min_target=20, min_fixed_qualifiers=5, corpus=(150, 4711),
         qualifier_words={**BOUND_WORDS, "approx": (*BOUND_WORDS["approx"], "ước khoảng")},
         clean_clauses=True,
         phrasing=Phrasing((*CLERK_PHRASES, "cụ thể", "gồm", *ABBREVIATIONS), figure_openings=4),

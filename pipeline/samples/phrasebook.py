@@ -22,7 +22,7 @@ from pipeline.samples.numbers import format_value
 from pipeline.samples.world import METRIC_UNITS
 
 PHRASES_DIR = Path(__file__).resolve().parent / "phrases"
-PHRASE_SETS = ("dev", "heldout", "fresh", "unseen", "final", "blind")
+PHRASE_SETS = ("dev", "heldout", "fresh", "unseen", "final", "blind", "audit")
 PLACEHOLDER = re.compile(r"\{(\?)?([a-z_]+\.[a-z_]+)(?:\|(eq|gt|gte|lt|lte|approx))?\}")
 OPTIONAL = re.compile(r"\[\[(.*?)\]\]")
 OPTIONAL_KEEP = 0.65
