@@ -344,7 +344,10 @@ def extract_meta(doc: Document) -> DocMeta:
     name, commune, candidates = detect_commune(
         text, (place_date.place, place_date.start) if place_date else None
     )
-    meta.commune = name
+    # analysts get the official spelling of the gazetteer ("Hoà Bình", "Sơn Thủy"), not the tone
+    # placement the clerk typed, whenever the name is in the gazetteer
+    official = {c.name for c in ([commune] if commune else candidates)}
+    meta.commune = official.pop() if len(official) == 1 else name
     if commune:
         meta.ward_code = commune.ward_code
         meta.province = commune.province

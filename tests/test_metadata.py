@@ -218,6 +218,27 @@ def test_duplicate_commune_resolved_by_named_province() -> None:
     assert (meta.commune, meta.province, meta.ward_code) == ("Chí Minh", "Hưng Yên", 12271)
 
 
+@pytest.mark.parametrize(
+    ("text", "official", "province"),
+    [
+        # the clerk's tone placement differs from the list's: the list's spelling is reported
+        ("BÁO CÁO\nKết quả\nUBND phường Hòa Bình, thành phố Hải Phòng báo cáo như sau:", "Hoà Bình",
+         "Thành phố Hải Phòng"),
+        ("BÁO CÁO\nKết quả\nUBND xã Sơn Thuỷ, tỉnh Thanh Hóa báo cáo như sau:", "Sơn Thủy", "Thanh Hóa"),
+    ],
+)
+def test_resolved_commune_takes_the_official_spelling(text: str, official: str, province: str) -> None:
+    meta = extract_meta(_doc(text))
+    assert (meta.commune, meta.province) == (official, province)
+
+
+def test_official_spelling_is_the_resolved_communes_own() -> None:
+    # near miss: the same name in another province is listed with the old tone placement -- the
+    # spelling follows the commune resolved, not one fixed style
+    meta = extract_meta(_doc("BÁO CÁO\nKết quả\nUBND xã Sơn Thủy, tỉnh Tuyên Quang báo cáo như sau:"))
+    assert (meta.commune, meta.province) == ("Sơn Thuỷ", "Tuyên Quang")
+
+
 def test_commune_name_broken_across_lines() -> None:
     name, commune, _ = detect_commune("BÁO CÁO\nỦy ban nhân dân xã Hướng\nPhùng báo cáo như sau:")
     assert name == "Hướng Phùng" and commune is not None
