@@ -43,6 +43,11 @@ _DETERMINER = regex.compile(
 )
 # "Tỷ lệ văn bản ... đạt 95%": the noun after "tỷ lệ" is the subject of a bare percentage.
 _RATE_SUBJECT = regex.compile(r"(?<![\p{L}])t[ỷỉ]\s+lệ(?:\s+(?:số|các|những))?(?=\s)")
+# The words before a bare share in parentheses: "(đạt 82,86%)", "(chiếm 63,89% ...)", "(tỷ lệ 90%)".
+_SHARE_LEAD = regex.compile(
+    r"\s*(?:(?:đạt|chiếm|bằng|là|tương\s+đương|tương\s+ứng)(?:\s+(?:t[ỷỉ]\s+lệ|khoảng|gần|hơn|trên))?"
+    r"|t[ỷỉ]\s+lệ(?:\s+là)?)?\s*:?\s*"
+)
 _TABLE_SEP = " | "
 # A label naming a time: the year-like number after it is a year ("năm hoàn thành là 2025").
 _TIME_WORD = regex.compile(
@@ -147,6 +152,7 @@ class FactFinder:
         self._exclude: list[tuple[int, int]] = []  # paren groups the current value is outside of
         self._negated = False  # a cue hit near the current value was negated
         self._names: list[tuple[int, int]] = []  # office names in the sentence (their verbs say nothing)
+        self._topic: tuple[int, int] | None = None  # the fronted topic of the current value's clause
         self._part_of = {r.ratio_whole: r for r in rules.metrics if r.ratio_whole}
         nouns = sorted(rules.noun_classes, key=len, reverse=True)
         alternation = "|".join(r"\s+".join(map(regex.escape, n.split())) for n in nouns)
@@ -413,6 +419,12 @@ class FactFinder:
                 elif len(cue.parts) == 1:
                     hits = []
             if not hits:
+                if self._in_topic(ctx, part):
+                    # named by the fronted topic ("Đối với doanh nghiệp, ..."): a part of the cue
+                    # that says nothing of where the label is
+                    total_len += 1
+                    outside = True
+                    continue
                 return None
             # nearest hit, but one in the head of the label before any in a modifier
             if side == "left":
@@ -431,8 +443,10 @@ class FactFinder:
                 best_dist, span = dist, hit
         if side == "right" and not outside:
             return None
+        if span is None:
+            return None  # only the topic names it: the label itself must say something
         for p in cue.not_:
-            if self._in(ctx.spans(p), a, b):
+            if self._in(ctx.spans(p), a, b) or self._in_topic(ctx, p):
                 return None
         bonus = 0.0
         if cue.context:
@@ -442,6 +456,19 @@ class FactFinder:
             bonus = found
         score = total_len + bonus - penalty - _DISTANCE_COST * max(best_dist or 0, 0)
         return score, span  # type: ignore[return-value]
+
+    def _topic_of(self, v: _Value, first: _Value, low: str) -> tuple[int, int] | None:
+        """The fronted topic of v's clause: "Đối với doanh nghiệp, hộ kinh doanh, | 95% TTHC ..." --
+        from the opener to the last comma before the clause's first value."""
+        lead = first.m.lead if first.m.lead >= 0 else first.m.start
+        m = self.rules.topic_rx.match(low, v.clause[0], lead)
+        if not m:
+            return None
+        comma = low.rfind(",", m.end(), lead)
+        return (m.start(), comma) if comma > 0 else None
+
+    def _in_topic(self, ctx: SentenceContext, pat: Pattern) -> bool:
+        return bool(self._topic and self._in(ctx.spans(pat), *self._topic))
 
     def _predicate_start(self, ctx: SentenceContext, a: int, b: int) -> int:
         """Where the predicate of "N <noun> ..." begins (`a` when no marker: all predicate)."""
@@ -469,7 +496,7 @@ class FactFinder:
               anchor: int, regions, heading_low: str) -> _Choice | None:
         best: _Choice | None = None
         for rule in cands:
-            if any(self._in(ctx.spans(p), *window) for p in rule.not_):
+            if any(self._in(ctx.spans(p), *window) or self._in_topic(ctx, p) for p in rule.not_):
                 continue
             for cue in rule.cues:
                 scored = self._score_cue(cue, ctx, window, side, anchor, regions, heading_low)
@@ -565,6 +592,7 @@ class FactFinder:
         heading_low = sent.heading.lower()
         facts: list[Fact] = []
         chosen: list[tuple[_Value, _Choice, float]] = []
+        pending: list[_Value] = []  # shares in parentheses no cue named
         firsts: dict[tuple[int, int], _Value] = {}
         prevs: dict[int, _Value] = {}
         last: dict[tuple[int, int], _Value] = {}
@@ -583,6 +611,7 @@ class FactFinder:
                 continue
             self._exclude = [g for g in groups if not (g[0] <= v.m.start and v.m.end <= g[1])]
             self._negated = False
+            self._topic = self._topic_of(v, first, low)
             head = (v.clause[0], first.left[1]) if v is not first else None
             scope = self._scope_region(v, top_masked, sent, groups)
             regions = [("local", v.left[0], v.right[1])]
@@ -633,9 +662,12 @@ class FactFinder:
                     choice = _Choice(only[0], 0.0, (v.m.start, v.noun_end), "noun")
                     confidence = 0.6
             if choice is None:
+                if v.m.unit == "percent" and v.in_paren:
+                    pending.append(v)
                 continue
             chosen.append((v, choice, confidence))
         self._wholes_by_noun(chosen)
+        self._shares(chosen, pending, low)
         for v, choice, confidence in chosen:
             if choice.where in ("left", "right"):
                 dist = abs((v.m.start if choice.cue_span[1] <= v.m.start else choice.cue_span[0]) - v.m.end)
@@ -650,6 +682,32 @@ class FactFinder:
                 whole = self.rules.by_code[choice.rule.ratio_whole]
                 facts.append(self._fact(whole, float(v.m.whole), v, sent, kind, confidence, choice, "whole"))
         return facts
+
+    def _shares(self, chosen: list[tuple[_Value, _Choice, float]], pending: list[_Value], low: str) -> None:
+        """'đã cài phần mềm diệt virus: 58 máy (đạt 82,86%)', 'Tổ ... ở 23 thôn (chiếm 63,89% tổng số
+        thôn)': a bare share in parentheses closing the phrase of a count is the share of that
+        count's part -- the percent metric the part's metric names as its `share`."""
+        for v in pending:
+            lead = v.m.lead if v.m.lead >= 0 else v.m.start
+            if not _SHARE_LEAD.fullmatch(low, v.container[0], lead):
+                continue
+            if regex.search(r"[\p{L}\p{N}]", low[v.noun_end : v.container[1]]):
+                continue  # the share says more than the part it measures
+            open_at = v.container[0] - 1
+            for u, choice, conf in chosen:
+                if u.in_paren and u.container == v.container:
+                    continue
+                end = max(u.noun_end, u.m.end)
+                if end > open_at or regex.search(r"[\p{N},;:()]", low[end:open_at]) or open_at - end > 80:
+                    continue  # the parentheses close the part's own phrase
+                rule = choice.rule
+                if u.m.is_ratio and not rule.ratio_whole and rule.code in self._part_of:
+                    rule = self._part_of[rule.code]
+                share = self.rules.by_code.get(rule.share) if rule.share else None
+                if share is None or (v.noun_classes and not v.noun_classes & share.nouns):
+                    continue
+                chosen.append((v, _Choice(share, choice.score, choice.cue_span, "share"), conf - 0.1))
+                break
 
     def _wholes_by_noun(self, chosen: list[tuple[_Value, _Choice, float]]) -> None:
         """'Có 14 tiêu chí cần đánh giá, xã đạt 12 tiêu chí': a value named by its noun alone, next

@@ -63,6 +63,7 @@ class MetricRule:
     not_: tuple[Pattern, ...] = ()
     noun_only: frozenset[str] = frozenset()  # noun classes that name this metric on their own
     ratio_whole: str | None = None
+    share: str | None = None  # the percent metric of the same part ("58 máy (đạt 82,86%)")
 
 
 @dataclass
@@ -81,13 +82,15 @@ class Rules:
     office_names: Pattern | None  # names of offices made of verbs ("bộ phận tiếp nhận và trả kết quả")
     frame_rx: Any  # a place framing the clause before a comma ("Tại Bộ phận một cửa, ...")
     respectively_rx: Any  # ends a label shared out in order ("A và B lần lượt là X và Y")
+    topic_rx: Any  # opens a fronted topic that restricts the whole clause ("Đối với doanh nghiệp, ...")
     kind_cues: list[tuple[str, Pattern]]
     target_headings: tuple[Pattern, ...] = ()
     actual_headings: tuple[Pattern, ...] = ()
     by_code: dict[str, MetricRule] = field(default_factory=dict)
 
 
-_METRIC_KEYS = {"code", "unit", "label_vi", "description", "nouns", "cues", "not", "noun_only", "ratio_whole"}
+_METRIC_KEYS = {"code", "unit", "label_vi", "description", "nouns", "cues", "not", "noun_only", "ratio_whole",
+                "share"}
 _CUE_KEYS = {"cue", "all", "context", "not"}
 _CODE_RX = regex.compile(r"[a-z_]+\.[a-z_]+")
 
@@ -309,6 +312,8 @@ def load_rules(rules_dir: Path | None = None) -> Rules:
         r"[\s\-–+*•]*(?:(?:trong|từ|đến|tính\s+đến|lũy\s+kế|năm|quý|tháng)(?![\p{L}])[^,;:]*,\s*)??"
         r"(?:" + _alternation(frames) + r")[^,;:]*,\s*", regex.IGNORECASE
     )
+    topics = words("topic_openers") or ["re:(?!)"]
+    topic_rx = regex.compile(r"[\s\-–+*•]*(?:" + _alternation(topics) + r")(?![\p{L}])", regex.IGNORECASE)
     names = words("office_names")
     office_names = None
     if names:
@@ -342,6 +347,9 @@ def load_rules(rules_dir: Path | None = None) -> Rules:
         whole = e.get("ratio_whole")
         if whole is not None and (whole not in codes or codes[whole] != e["unit"]):
             raise RulesError(f"{where}: ratio_whole {whole!r} is not a metric with unit {e['unit']}")
+        share = e.get("share")
+        if share is not None and (share not in codes or codes[share] != "percent" or e["unit"] == "percent"):
+            raise RulesError(f"{where}: share {share!r} is not a percent metric (of a count or amount)")
         if not cue_items and not e.get("noun_only") and whole is None:
             pass  # reachable only as the whole of a ratio or by noun; allowed
         rules.append(
@@ -352,6 +360,7 @@ def load_rules(rules_dir: Path | None = None) -> Rules:
                 not_=_phrases(e.get("not"), f"{where} not", synonyms),
                 noun_only=_noun_only(e.get("noun_only"), classes, nouns, where),
                 ratio_whole=whole,
+                share=share,
             )
         )
     return Rules(
@@ -360,7 +369,7 @@ def load_rules(rules_dir: Path | None = None) -> Rules:
         link_rx=link_rx, scope_rx=scope_rx, negation_rx=negation_rx, negator_rx=negator_rx,
         modifier_rx=modifier_rx, predicate_rx=predicate_rx, partitive_rx=partitive_rx,
         correspondence_rx=correspondence_rx, office_names=office_names,
-        frame_rx=frame_rx, respectively_rx=respectively_rx,
+        frame_rx=frame_rx, respectively_rx=respectively_rx, topic_rx=topic_rx,
         kind_cues=kind_cues,
         target_headings=target_headings,
         actual_headings=actual_headings,

@@ -5,7 +5,8 @@ What extraction leaves behind in these reports, and what we do about it:
 - the old tone placement ("hoà", "thuỷ", "uỷ", "khoẻ") -> the modern one ("hòa", "thủy", "ủy",
   "khỏe"), so the same word always has the same spelling for the cue-phrase rules;
 - every visual line break -> a paragraph-level line: a line that does not end a sentence continues
-  on the next one, unless the next one starts a list item, a numbered heading or a table row;
+  on the next one, unless the next one starts a list item, a numbered heading or a table row (a
+  line ending in a colon continues only in lower case or with the number it labels);
 - the blank line PDF/Word copy-paste puts after every line is dropped;
 - bare page-number lines and running headers/footers are dropped.
 
@@ -261,6 +262,7 @@ _HEADING = re.compile(
 )
 _FULL_STOP = re.compile(r"[.!?…]['\"”’)\]]*$")
 _SOFT_STOP = re.compile(r"[:;]['\"”’)\]]*$")
+_NUMBER_ALONE = re.compile(r"\d{1,3}[.;]?\s*")
 _GLUED_HYPHEN = re.compile(r"[^\W_]-$")
 _LEADING_PUNCT = re.compile(r"[,;:!?](?:\s|$)")
 _TABLE_CELL_SEP = " | "
@@ -288,7 +290,13 @@ def _separator(current: str, nxt: str) -> str | None:
     Only the start of `nxt` may matter: on a second run `nxt` is a whole joined line, and the
     choice must not change (idempotence).
     """
-    if _TABLE_CELL_SEP in current or _starts_block(nxt):
+    if _TABLE_CELL_SEP in current or _TABLE_CELL_SEP in nxt or _LIST_ITEM.match(nxt):
+        return None
+    if _NUMBER_ALONE.fullmatch(nxt) and current[-1:].isalpha() and not _is_caps(current):
+        # "lần lượt là 470, 32 và" + "18.", "trễ hạn" + "13.": a number alone after an unfinished
+        # line ends its sentence; a heading "18." would have a title
+        return " "
+    if _starts_block(nxt):
         return None
     if _GLUED_HYPHEN.search(current):
         return ""
@@ -299,6 +307,8 @@ def _separator(current: str, nxt: str) -> str | None:
     if _is_caps(current):
         return None  # an all-caps title or heading stands alone
     if _SOFT_STOP.search(current) and not nxt[0].islower():
+        if current.endswith(":") and nxt[0].isdigit():
+            return " "  # a label's value wrapped onto the next line ("kinh phí đã giải ngân:" + "390 triệu")
         return None
     if nxt[0].isupper():
         return None  # a capital after an unfinished line: title, heading or new paragraph...

@@ -650,3 +650,160 @@ def test_parallel_label_with_its_own_head_noun_keeps_it() -> None:
     text = "Hồ sơ toàn trình là 210, thủ tục một phần là 95."
     assert _has(text, "procedures.online_partial_or_direct", 95)
     assert not _has(text, "dossiers.received_online_partial", 95)
+
+
+# --- "trường hợp" (case) counts people when the case is something that befalls staff -------
+PERSON_CASES = [
+    ("Trong năm có 5 trường hợp cán bộ nghỉ hưu, thôi việc.", 5),
+    ("Đã giải quyết chế độ cho 03 trường hợp nghỉ hưu trước tuổi.", 3),
+    ("Tháng này phát sinh 2 trường hợp nghỉ việc theo nguyện vọng.", 2),
+]
+
+
+@pytest.mark.parametrize(("text", "value"), PERSON_CASES)
+def test_cases_of_retiring_are_staff_who_left(text: str, value: float) -> None:
+    assert _has(text, "staff.retired", value)
+
+
+def test_cases_of_dossiers_are_not_staff() -> None:
+    # near miss: a case of a dossier is no person, and never the staff in post
+    text = "Trong tháng có 6 trường hợp phải bổ sung hồ sơ."
+    assert not _metric_values(text, "staff.present")
+    assert not _metric_values(text, "staff.retired")
+    assert _has("Có 4 trường hợp đang giải quyết đã quá hạn.", "dossiers.in_progress_overdue", 4)
+
+
+# --- a bare share in parentheses after a part count is the part's share ----------------------
+PART_SHARES = [
+    ("Toàn xã có 60 máy tính; số máy đã cài phần mềm diệt vi-rút: 45 máy (đạt 75%).",
+     "computers.antivirus_pct", 75),
+    ("Có 45/60 máy tính được cài phần mềm chống mã độc (tỷ lệ 75%).", "computers.antivirus_pct", 75),
+    ("Xã có 20 thôn; Tổ công nghệ số cộng đồng đã hoạt động tại 15 thôn (chiếm 75% tổng số thôn).",
+     "community.tech_team_villages_pct", 75),
+    ("Tổ CNSCĐ được kiện toàn ở 12 thôn, tổ dân phố (đạt 80%).", "community.tech_team_villages_pct", 80),
+    ("Đã có 30 cán bộ, công chức được tập huấn kỹ năng số (đạt 60%).", "staff.trained_pct", 60),
+]
+
+
+@pytest.mark.parametrize(("text", "metric", "value"), PART_SHARES)
+def test_share_in_parentheses_after_a_part(text: str, metric: str, value: float) -> None:
+    assert _has(text, metric, value)
+
+
+def test_share_in_parentheses_needs_a_part_and_says_nothing_more() -> None:
+    # near misses: a share of a whole (all computers) has no part metric; a share of a plan is not
+    # the share of the part
+    assert not _metric_values("Xã hiện có 40 máy tính (đạt 90%).", "computers.antivirus_pct")
+    assert not _metric_values("Đã cài phần mềm diệt virus cho 36 máy (đạt 90% kế hoạch năm).",
+                              "computers.antivirus_pct")
+
+
+# --- abbreviations of the community digital team --------------------------------------------
+def test_tech_team_abbreviation_names_the_team() -> None:
+    text = "Phấn đấu 100% thôn, tổ dân phố có Tổ CNSCĐ hoạt động hiệu quả."
+    assert _has(text, "community.tech_team_villages_pct", 100, kind="target")
+    # near miss: villages with something else are not villages with the team
+    text = "Phấn đấu 100% thôn có nhà văn hóa đạt chuẩn."
+    assert not _metric_values(text, "community.tech_team_villages_pct")
+
+
+# --- a fronted topic ("Đối với doanh nghiệp, ...") restricts the figures of its clause -------
+BUSINESS_TOPIC = [
+    "Đối với hộ kinh doanh, 64% thủ tục liên quan được giải quyết trực tuyến.",
+    "Đối với doanh nghiệp, khoảng 64% TTHC có liên quan được thực hiện trên môi trường điện tử.",
+    "Riêng đối với doanh nghiệp và hộ kinh doanh, hơn 64% thủ tục được xử lý qua mạng.",
+]
+
+
+@pytest.mark.parametrize("text", BUSINESS_TOPIC)
+def test_business_topic_makes_the_share_a_business_one(text: str) -> None:
+    assert _has(text, "procedures.business_online_pct", 64)
+    assert not _metric_values(text, "dossiers.online_pct")
+
+
+def test_other_topic_leaves_the_share_general() -> None:
+    # near miss: a topic of citizens says nothing of businesses
+    text = "Đối với người dân, 64% thủ tục được giải quyết trực tuyến."
+    assert _has(text, "dossiers.online_pct", 64)
+    assert not _metric_values(text, "procedures.business_online_pct")
+
+
+# --- documents received ("tiếp nhận") are documents, not dossiers ----------------------------
+EDOCS_RECEIVED = [
+    "Tỷ lệ văn bản tiếp nhận, phát hành dưới dạng điện tử: 96%.",
+    "Văn bản điện tử trên tổng số văn bản đi, đến của UBND xã đạt 96%.",
+    "Văn bản tiếp nhận và phát hành trên môi trường mạng chiếm 96%.",
+]
+
+
+@pytest.mark.parametrize("text", EDOCS_RECEIVED)
+def test_documents_received_are_documents(text: str) -> None:
+    assert _has(text, "documents.electronic_pct", 96)
+
+
+def test_dossiers_received_are_not_documents() -> None:
+    # near miss: receiving dossiers is the one-stop shop, not the document flow
+    text = "Tỷ lệ hồ sơ điện tử trong tổng số hồ sơ tiếp nhận: 80%."
+    assert not _metric_values(text, "documents.electronic_pct")
+
+
+# --- documents as the object of what staff do: the share is one of staff -----------------------
+STAFF_DOING_DOCS = [
+    "Khoảng 92% cán bộ, công chức xử lý văn bản đến trên phần mềm quản lý văn bản.",
+    "Tỷ lệ lãnh đạo, CBCC ký số văn bản đi bằng chữ ký số cá nhân: 92%.",
+    "Gần 92% lãnh đạo, công chức giải quyết hồ sơ công việc trên hệ thống, có dùng chữ ký số.",
+]
+
+
+@pytest.mark.parametrize("text", STAFF_DOING_DOCS)
+def test_documents_as_object_of_staff_work(text: str) -> None:
+    assert _has(text, "staff.edoc_usage_pct", 92)
+
+
+def test_documents_as_subject_are_not_staff() -> None:
+    # near miss: the documents themselves are signed -- a share of documents
+    text = "Văn bản đi được ký số đạt 95%."
+    assert not _metric_values(text, "staff.edoc_usage_pct")
+    assert _has(text, "documents.electronic_pct", 95)
+
+
+# --- installing the common software on computers ------------------------------------------
+SHARED_SOFTWARE = [
+    "Bảo đảm 100% máy tính làm việc của công chức phải được cài đủ phần mềm quản lý văn bản và một cửa"
+    " điện tử.",
+    "100% máy tính được cài đặt đầy đủ các phần mềm dùng chung của tỉnh.",
+]
+
+
+@pytest.mark.parametrize("text", SHARED_SOFTWARE)
+def test_installing_common_software(text: str) -> None:
+    assert _has(text, "computers.shared_software_pct", 100, kind="target", doc_type="plan")
+
+
+def test_installing_antivirus_is_not_common_software() -> None:
+    # near miss: an antivirus is software too, but not the common one
+    text = "100% máy tính được cài đầy đủ phần mềm diệt virus có bản quyền."
+    assert not _metric_values(text, "computers.shared_software_pct", doc_type="plan")
+
+
+# --- a value wrapped onto the next line by the layout ---------------------------------------
+WRAPPED_VALUES = [
+    ("- Kinh phí được giao: 300 triệu đồng; kinh phí đã giải ngân:\n120 triệu đồng.",
+     "budget.disbursed_vnd", 120e6),
+    ("Hồ sơ đang giải quyết: 40 (trong hạn: 31; đã trễ hạn:\n09).", "dossiers.in_progress_overdue", 9),
+    ("Số hồ sơ trước hạn, đúng hạn và quá hạn lần lượt là 310, 25 và\n14.\n2. Về nhân lực",
+     "dossiers.resolved_overdue", 14),
+    ("Đã giải quyết 300 hồ sơ, cụ thể: trước hạn 270, đúng hạn 21, quá hạn\n09.\n3. Hạ tầng số",
+     "dossiers.resolved_overdue", 9),
+]
+
+
+@pytest.mark.parametrize(("text", "metric", "value"), WRAPPED_VALUES)
+def test_value_wrapped_onto_next_line(text: str, metric: str, value: float) -> None:
+    assert _has(text, metric, value)
+
+
+def test_heading_after_a_colon_is_not_a_wrapped_value() -> None:
+    # near miss: a numbered heading with its title starts a new paragraph
+    text = "Kết quả cụ thể như sau:\n2. Có 15 máy tính được trang bị mới."
+    assert normalize_text(text).count("\n") == 1
