@@ -49,6 +49,14 @@ _SHARE_LEAD = regex.compile(
     r"|t[ỷỉ]\s+lệ(?:\s+là)?)?\s*:?\s*"
 )
 _TABLE_SEP = " | "
+# ", chiếm 75,13%" right after a count, and the whole named after the share ("số hồ sơ ...")
+_COMMA_SHARE = regex.compile(r"\s*,\s*chiếm(?:\s+t[ỷỉ]\s+lệ)?(?:\s+(?:khoảng|gần|hơn|trên))?\s*")
+_WHOLE_AFTER = regex.compile(r"\s*(?:trên\s+|trong\s+)?(?:tổng\s+số|tổng|số)(?![\p{L}])")
+# "phòng, chống" (prevent and combat) is one fixed pair, its comma ends nothing
+_FIXED_PAIR = regex.compile(r"(?<![\p{L}])phòng\s*,\s*chống(?![\p{L}])")
+# "Về hồ sơ chưa có kết quả: còn 82 hồ sơ" -- a topic header before a colon names the figure
+# after it: the label runs from the topic, not from the colon
+_TOPIC_HEADER = regex.compile(r"[\s\-–+*•]*(?:về|đối với|riêng)\s", regex.IGNORECASE)
 # A label naming a time: the year-like number after it is a year ("năm hoàn thành là 2025").
 _TIME_WORD = regex.compile(
     r"(?<![\p{L}])(?:năm|thời\s+gian|thời\s+điểm|giai\s+đoạn|kỳ|hạn|niên\s+độ|dự\s+kiến|mốc)(?![\p{L}])"
@@ -354,6 +362,9 @@ class FactFinder:
         colon = text.rfind(":", start - c0, lead - c0)
         if colon < 0 or not regex.search(r"\p{L}", text[colon + 1 : lead - c0]):
             return start
+        topic = text[start - c0 : colon]
+        if _TOPIC_HEADER.match(text, start - c0, colon) and not regex.search(r"[,;:]", topic):
+            return start  # "Về hồ sơ chưa có kết quả: còn 82 hồ sơ": the topic is the label
         return c0 + colon + 1
 
     # --- matching -----------------------------------------------------------------------
@@ -596,11 +607,17 @@ class FactFinder:
         firsts: dict[tuple[int, int], _Value] = {}
         prevs: dict[int, _Value] = {}
         last: dict[tuple[int, int], _Value] = {}
+        outer: _Value | None = None
         for v in sorted(values, key=lambda x: x.m.start):
             firsts.setdefault(v.clause, v)
             if v.clause in last:
                 prevs[id(v)] = last[v.clause]
+            elif v.in_paren and outer is not None and v.container[0] - 1 >= max(outer.noun_end, outer.m.end) \
+                    and not low[max(outer.noun_end, outer.m.end) : v.container[0] - 1].strip():
+                prevs[id(v)] = outer  # "chiếm 4,84% (tương ứng 24 hồ sơ)": restates the value before
             last[v.clause] = v
+            if not v.in_paren:
+                outer = v
         for v in values:
             first = firsts[v.clause]
             bare = v.m.unit is None and not v.has_noun and not v.m.is_ratio
@@ -668,6 +685,7 @@ class FactFinder:
             chosen.append((v, choice, confidence))
         self._wholes_by_noun(chosen)
         self._shares(chosen, pending, low)
+        self._comma_shares(chosen, prevs, low)
         for v, choice, confidence in chosen:
             if choice.where in ("left", "right"):
                 dist = abs((v.m.start if choice.cue_span[1] <= v.m.start else choice.cue_span[0]) - v.m.end)
@@ -698,7 +716,8 @@ class FactFinder:
                 if u.in_paren and u.container == v.container:
                     continue
                 end = max(u.noun_end, u.m.end)
-                if end > open_at or regex.search(r"[\p{N},;:()]", low[end:open_at]) or open_at - end > 80:
+                between = _FIXED_PAIR.sub(" ", low[end:open_at])
+                if end > open_at or regex.search(r"[\p{N},;:()]", between) or open_at - end > 80:
                     continue  # the parentheses close the part's own phrase
                 rule = choice.rule
                 if u.m.is_ratio and not rule.ratio_whole and rule.code in self._part_of:
@@ -708,6 +727,27 @@ class FactFinder:
                     continue
                 chosen.append((v, _Choice(share, choice.score, choice.cue_span, "share"), conf - 0.1))
                 break
+
+    def _comma_shares(self, chosen: list[tuple[_Value, _Choice, float]], prevs: dict[int, _Value],
+                      low: str) -> None:
+        """'một phần: 339 hồ sơ, chiếm 75,13% số hồ sơ nộp qua mạng': a share led by 'chiếm' right
+        after a count, followed by the whole it is taken of ('số hồ sơ ...', 'tổng số ...'), is the
+        share of that count's part; the words after it name the whole, not the part."""
+        by_value = {id(u): (u, c) for u, c, _ in chosen}
+        for i, (v, choice, conf) in enumerate(chosen):
+            prev = prevs.get(id(v))
+            if v.m.unit != "percent" or prev is None or id(prev) not in by_value:
+                continue
+            lead = v.m.lead if v.m.lead >= 0 else v.m.start
+            if not _COMMA_SHARE.fullmatch(low, max(prev.noun_end, prev.m.end), lead):
+                continue
+            if not _WHOLE_AFTER.match(low, v.m.end, max(v.m.end, v.right[1])):
+                continue
+            rule = by_value[id(prev)][1].rule
+            share = self.rules.by_code.get(rule.share) if rule.share else None
+            if share is None or share is choice.rule:
+                continue
+            chosen[i] = (v, _Choice(share, choice.score, choice.cue_span, "share"), conf)
 
     def _wholes_by_noun(self, chosen: list[tuple[_Value, _Choice, float]]) -> None:
         """'Có 14 tiêu chí cần đánh giá, xã đạt 12 tiêu chí': a value named by its noun alone, next

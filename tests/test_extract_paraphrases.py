@@ -807,3 +807,197 @@ def test_heading_after_a_colon_is_not_a_wrapped_value() -> None:
     # near miss: a numbered heading with its title starts a new paragraph
     text = "Kết quả cụ thể như sau:\n2. Có 15 máy tính được trang bị mới."
     assert normalize_text(text).count("\n") == 1
+
+
+# --- a topic header before a colon labels the figure after it ("Về ...: còn N") -------------
+TOPIC_HEADER = [
+    "Về số hồ sơ chưa giải quyết xong: hiện còn 37 hồ sơ, trong đó 30 hồ sơ vẫn trong hạn.",
+    "- Về hồ sơ chưa có kết quả: còn lại 37 hồ sơ.",
+    "Đối với hồ sơ đang xử lý: còn 37 hồ sơ chuyển sang tháng sau.",
+]
+
+
+@pytest.mark.parametrize("text", TOPIC_HEADER)
+def test_topic_header_before_colon_labels_the_value(text: str) -> None:
+    assert _has(text, "dossiers.in_progress", 37)
+
+
+def test_plain_label_before_colon_still_yields_to_the_words_after_it() -> None:
+    # near miss: no topic word, the words after the colon name the figure
+    text = "Kết quả giải quyết TTHC: tiếp nhận 37 hồ sơ."
+    assert _has(text, "dossiers.received", 37)
+    assert not _metric_values(text, "dossiers.in_progress")
+
+
+# --- passive progressive with the agent in between ("đang được ... thụ lý") -----------------
+PASSIVE_PROGRESSIVE = [
+    "Hiện 58 hồ sơ đang được công chức chuyên môn thụ lý.",
+    "Có 58 hồ sơ đang được các phòng giải quyết theo quy định.",
+    "58 hồ sơ đang được xử lý tại các bộ phận.",
+]
+
+
+@pytest.mark.parametrize("text", PASSIVE_PROGRESSIVE)
+def test_passive_progressive_is_in_progress(text: str) -> None:
+    assert _has(text, "dossiers.in_progress", 58)
+
+
+def test_passive_past_is_not_in_progress() -> None:
+    # near miss: "đã được giải quyết" is finished
+    assert not _metric_values("Có 58 hồ sơ đã được các phòng giải quyết xong.", "dossiers.in_progress")
+
+
+# --- a bare "hiện có" among staff figures counts staff -------------------------------------
+STAFF_PRESENT_BARE = [
+    "Nhân sự: biên chế giao 31 hiện có 27 hợp đồng 2.",
+    "Về biên chế, được giao 31, hiện có 27.",
+]
+
+
+@pytest.mark.parametrize("text", STAFF_PRESENT_BARE)
+def test_bare_hien_co_among_staff_is_staff_present(text: str) -> None:
+    assert _has(text, "staff.present", 27)
+    assert not _metric_values(text, "computers.total")
+
+
+def test_hien_co_computers_stays_computers() -> None:
+    # near miss: the noun says machines
+    text = "Cơ quan hiện có 27 máy tính phục vụ công tác chuyên môn."
+    assert _has(text, "computers.total", 27)
+    assert not _metric_values(text, "staff.present")
+
+
+# --- a ratio of online dossiers: the part online, the whole received ------------------------
+ONLINE_RATIO = [
+    "Nhận trực tuyến 310/455 hồ sơ.",
+    "Số hồ sơ tiếp nhận trực tuyến là 310/455 hồ sơ, đạt 68,13%.",
+]
+
+
+@pytest.mark.parametrize("text", ONLINE_RATIO)
+def test_online_ratio_whole_is_received(text: str) -> None:
+    assert _has(text, "dossiers.received_online", 310)
+    assert _has(text, "dossiers.received", 455)
+
+
+def test_online_ratio_whole_is_not_online() -> None:
+    # near miss: the whole is never itself online
+    assert 455 not in _metric_values("Nhận trực tuyến 310/455 hồ sơ.", "dossiers.received_online")
+
+
+# --- short forms: CNS (digital transformation), Tổ CNS cộng đồng, paper = offline -------------
+def test_cns_abbreviation_is_digital_transformation() -> None:
+    assert _has("Số công chức chuyên trách CNS của xã: 03 người.", "staff.it_officers", 3)
+    assert _has("Cán bộ phụ trách CĐS: 03 người.", "staff.it_officers", 3)
+    # near miss: trained in it, not in charge of it
+    assert not _metric_values("Có 03 người được tập huấn về CNS.", "staff.it_officers")
+
+
+TEAM_SHORT = [
+    ("Xã có 12 thôn; Tổ CNS cộng đồng đã thành lập ở 10 thôn.", "community.tech_team_villages", 10),
+    ("Tổ CNS cộng đồng đã hoạt động tại 83,33% thôn, tổ dân phố.", "community.tech_team_villages_pct", 83.33),
+]
+
+
+@pytest.mark.parametrize(("text", "metric", "value"), TEAM_SHORT)
+def test_tech_team_short_form(text: str, metric: str, value: float) -> None:
+    assert _has(text, metric, value)
+    assert value not in _metric_values(text, "community.villages_total")
+
+
+def test_team_target_over_residential_areas() -> None:
+    text = "Phấn đấu 100% địa bàn dân cư có Tổ CNS cộng đồng hoạt động."
+    assert _has(text, "community.tech_team_villages_pct", 100, kind="target", doc_type="plan")
+    # near miss: the villages are counted, not the teams
+    assert not _metric_values("Xã có 12 thôn, tổ dân phố.", "community.tech_team_villages")
+
+
+PAPER_SHARE = [
+    "Tỷ lệ hồ sơ nộp giấy chiếm 31,5%.",
+    "Hồ sơ trực tuyến chiếm 68,5%; hồ sơ giấy chiếm 31,5%.",
+]
+
+
+@pytest.mark.parametrize("text", PAPER_SHARE)
+def test_paper_dossiers_are_offline(text: str) -> None:
+    assert _has(text, "dossiers.offline_pct", 31.5)
+    assert 31.5 not in _metric_values(text, "dossiers.online_pct")
+
+
+def test_online_share_stays_online() -> None:
+    # near miss: submitted over the network
+    assert _has("Hồ sơ nộp qua mạng chiếm 68,5%.", "dossiers.online_pct", 68.5)
+
+
+# --- a rate per service is not a count of fully-online dossiers -----------------------------
+PER_SERVICE = [
+    "Bình quân mỗi DVC toàn trình có ít nhất 600 hồ sơ phát sinh trong năm.",
+    "Mỗi dịch vụ công trực tuyến toàn trình phát sinh trung bình 600 hồ sơ/năm.",
+]
+
+
+@pytest.mark.parametrize("text", PER_SERVICE)
+def test_rate_per_service_is_not_full_online_count(text: str) -> None:
+    assert _has(text, "dossiers.online_per_service_per_year", 600, kind="target", doc_type="plan")
+    assert not _metric_values(text, "dossiers.received_online_full", doc_type="plan")
+
+
+def test_full_online_count_without_a_rate() -> None:
+    # near miss: no "mỗi"/"bình quân": a count of fully-online dossiers
+    assert _has("Tiếp nhận 600 hồ sơ trực tuyến toàn trình.", "dossiers.received_online_full", 600)
+
+
+# --- records kept on a software are electronic documents, not archives ----------------------
+def test_records_kept_on_software_are_electronic() -> None:
+    text = "Tỷ lệ hồ sơ công việc được lập và lưu trữ trên hệ thống quản lý văn bản đạt 91%."
+    assert _has(text, "documents.electronic_pct", 91)
+    assert not _metric_values(text, "archives.digitized_pct")
+
+
+def test_archive_records_stay_archives() -> None:
+    # near miss: the archive holdings digitized
+    assert _has("Đã số hóa 91% tài liệu lưu trữ của xã.", "archives.digitized_pct", 91)
+
+
+# --- a share after a comma, with the whole named after it ---------------------------------
+def test_comma_share_of_a_count_takes_the_parts_share() -> None:
+    text = "Hồ sơ dịch vụ công một phần: 210 hồ sơ, chiếm 42,5% tổng số hồ sơ trực tuyến."
+    assert _has(text, "dossiers.online_partial_pct", 42.5)
+    assert 42.5 not in _metric_values(text, "dossiers.online_pct")
+
+
+def test_share_with_its_own_label_keeps_it() -> None:
+    # near miss: the share names its own part
+    text = "Hồ sơ dịch vụ công một phần: 210 hồ sơ; hồ sơ trực tuyến chiếm 42,5% tổng số hồ sơ."
+    assert _has(text, "dossiers.online_pct", 42.5)
+
+
+# --- "phòng, chống" is one pair; the share in parentheses still closes the part -------------
+def test_share_after_prevent_and_combat_pair() -> None:
+    text = "Có 45 máy được cài phần mềm phòng, chống mã độc (đạt 75%)."
+    assert _has(text, "computers.antivirus_pct", 75)
+    # near miss: "phòng, ban" is no antivirus
+    assert not _metric_values("Các phòng, ban đang sử dụng 45 máy tính.", "computers.antivirus")
+
+
+# --- a count restated in parentheses after a share ----------------------------------------
+def test_count_restated_in_parentheses_after_share() -> None:
+    text = "Hồ sơ nộp trực tiếp tại quầy chiếm 12% (tương ứng 150 hồ sơ)."
+    assert _has(text, "dossiers.received_offline", 150)
+    # near miss: a count in parentheses with its own label
+    text = "Hồ sơ nộp trực tiếp tại quầy chiếm 12% (đã giải quyết 150 hồ sơ)."
+    assert 150 not in _metric_values(text, "dossiers.received_offline")
+
+
+# --- an information system named after its task, and results returned to the account ------
+def test_system_name_is_a_channel_not_resolving() -> None:
+    text = "Trong đó qua Hệ thống thông tin giải quyết TTHC của tỉnh 920 hồ sơ."
+    assert _has(text, "dossiers.received_online", 920)
+    assert not _metric_values(text, "dossiers.resolved")
+
+
+def test_results_returned_to_the_citizens_account() -> None:
+    text = "Gần 88% kết quả giải quyết TTHC được trả về tài khoản VNeID của công dân."
+    assert _has(text, "results.electronic_pct", 88)
+    # near miss: user accounts created, not results
+    assert not _metric_values("Đã kích hoạt 88% tài khoản VNeID mức 2.", "results.electronic_pct")
