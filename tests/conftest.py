@@ -40,3 +40,20 @@ def seed_paths(seeds_dir: Path) -> list[Path]:
     paths = sorted(seeds_dir.glob("*.txt"))
     assert len(paths) == 5, f"expected 5 seed documents in {seeds_dir}, found {len(paths)}"
     return paths
+
+
+@pytest.fixture(scope="session")
+def prefect_harness(tmp_path_factory: pytest.TempPathFactory):
+    """One temporary Prefect server for every test that needs one (it costs ~9 s to start)."""
+    import importlib
+
+    importlib.import_module("flows")  # sets Prefect's offline defaults before prefect is imported
+    from prefect.settings import PREFECT_RESULTS_LOCAL_STORAGE_PATH, temporary_settings
+    from prefect.testing.utilities import prefect_test_harness
+
+    storage = tmp_path_factory.mktemp("prefect-results")
+    with (
+        prefect_test_harness(server_startup_timeout=120),
+        temporary_settings({PREFECT_RESULTS_LOCAL_STORAGE_PATH: storage}),
+    ):
+        yield
