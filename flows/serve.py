@@ -72,6 +72,16 @@ def _die_with_parent() -> None:
         pass  # not Linux: the finally block below still stops it on a normal exit
 
 
+def stop_process(proc: subprocess.Popen, timeout: float = 15) -> None:
+    """SIGTERM, then SIGKILL if it has not exited within `timeout` seconds."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 @contextmanager
 def local_prefect_server(timeout: float = SERVER_START_TIMEOUT) -> Iterator[str]:
     """Start `prefect server start` on a free local port; yield its API URL; stop it."""
@@ -102,12 +112,7 @@ def local_prefect_server(timeout: float = SERVER_START_TIMEOUT) -> Iterator[str]
             time.sleep(0.5)
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc)
 
 
 def validate_cron(cron: str, timezone: str | None = None) -> None:

@@ -213,6 +213,8 @@ def test_serve_registers_the_nightly_schedule_and_runs_the_flow(
     from prefect.deployments import run_deployment
     from prefect.settings import PREFECT_API_URL
 
+    from flows.serve import stop_process
+
     corpus_dir, _ = corpus
     dropped = drop(corpus_dir, tmp_path / "inbox")
     env = {**os.environ, "PREFECT_API_URL": str(PREFECT_API_URL.value()),
@@ -245,11 +247,7 @@ def test_serve_registers_the_nightly_schedule_and_runs_the_flow(
         run = run_deployment("ingest-inbox/nightly-test", timeout=240)
         assert run.state is not None and run.state.is_completed(), run.state
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_process(proc, timeout=30)
         log.close()
     loaded = rows(tmp_path, "SELECT count(*) FROM documents WHERE status = 'loaded'")[0][0]
     quarantined = rows(tmp_path, "SELECT source_file FROM quarantine ORDER BY 1")
