@@ -42,10 +42,10 @@ lint: setup
 	$(BIN)/ruff check .
 
 bench: setup
-	$(BIN)/python -m pipeline.bench
+	$(BIN)/python -m tools.bench
 
 fuzz: setup
-	$(BIN)/python -m pipeline.fuzz --files 1000
+	$(BIN)/python -m tools.fuzz --files 1000
 
 clean:
 	rm -rf $(VENV) data/warehouse/*.duckdb data/.prefect

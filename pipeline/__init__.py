@@ -1,6 +1,1 @@
-"""commune-metrics: Vietnamese commune reports -> evidence-backed facts in DuckDB.
-
-Data flows one way: readers -> normalize -> extractors -> validate -> warehouse.
-"""
-
-__version__ = "0.1.0"
+"""Compatibility entry: `python -m pipeline` (contract v2) runs the commune_metrics CLI."""

@@ -1,3 +1,3 @@
-from pipeline.cli import main
+from commune_metrics.cli import main
 
 main()

@@ -47,7 +47,8 @@ def prefect_harness(tmp_path_factory: pytest.TempPathFactory):
     """One temporary Prefect server for every test that needs one (it costs ~9 s to start)."""
     import importlib
 
-    importlib.import_module("flows")  # sets Prefect's offline defaults before prefect is imported
+    # sets Prefect's offline defaults before prefect is imported
+    importlib.import_module("commune_metrics.flows")
     from prefect.settings import PREFECT_RESULTS_LOCAL_STORAGE_PATH, temporary_settings
     from prefect.testing.utilities import prefect_test_harness
 

@@ -1,5 +1,5 @@
 """Views of 50_analysis.sql: target_gaps, fact_rates_30d, facts_corrected, corrections_unmatched.
-Warehouses are built through the real loader (pipeline.warehouse) from hand-made extractions."""
+Warehouses are built through the real loader (commune_metrics.warehouse) from hand-made extractions."""
 
 from __future__ import annotations
 
@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from extractors.model import DocMeta, Extraction, Fact
-from pipeline.corrections import fact_id, lookup_fact, record_correction
-from pipeline.process import ProcessResult
-from pipeline.validate import check
-from pipeline.warehouse import connect_readonly, open_warehouse
+from commune_metrics.checks import check
+from commune_metrics.core.model import DocMeta, Extraction, Fact
+from commune_metrics.ingest.process import ProcessResult
+from commune_metrics.warehouse import connect_readonly, open_warehouse
+from commune_metrics.warehouse.corrections import fact_id, lookup_fact, record_correction
 
 QN = "Quảng Ngãi"
 

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.config import Limits
-from pipeline.errors import (
+from commune_metrics.core.config import Limits
+from commune_metrics.core.errors import (
     CorruptFileError,
     EmptyFileError,
     EncodingError,
@@ -27,9 +27,9 @@ from pipeline.errors import (
     UnsupportedFormatError,
     ZipBombError,
 )
-from pipeline.fuzz import raw_pdf
-from pipeline.readers import load_document, read_file
-from pipeline.samples.render import Block, pdf_bytes, write_docx, write_scanned_pdf
+from commune_metrics.readers import load_document, read_file
+from tools.fuzz import raw_pdf
+from tools.samples.render import Block, pdf_bytes, write_docx, write_scanned_pdf
 
 SECONDS = 10.0
 _PAGE = [Block("para", "Tổng số hồ sơ tiếp nhận là 5.676 hồ sơ, trực tuyến 5.297 hồ sơ.")]
@@ -141,7 +141,7 @@ def test_truncated_docx_is_corrupt(tmp_path: Path) -> None:
 
 
 def test_unexpected_reader_failure_becomes_corrupt(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import pipeline.readers as readers
+    import commune_metrics.readers as readers
 
     def boom(*args, **kwargs):
         raise KeyError("surprise")
@@ -157,7 +157,7 @@ def test_unexpected_reader_failure_becomes_corrupt(tmp_path: Path, monkeypatch: 
 def _encrypted_pdf(user_password: str | None) -> bytes:
     from fpdf import FPDF
 
-    from pipeline.samples.render import FONT_REGULAR
+    from tools.samples.render import FONT_REGULAR
 
     pdf = FPDF()
     pdf.set_encryption(owner_password="chu-so-huu", user_password=user_password)
@@ -344,7 +344,7 @@ def test_ocr_timeout_is_an_ocr_error(scanned_pdf: Path) -> None:
 
 
 def test_missing_tesseract_is_an_ocr_error(scanned_pdf: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import pipeline.readers.ocr as ocr
+    import commune_metrics.readers.ocr as ocr
 
     monkeypatch.setattr(ocr.shutil, "which", lambda name: None)
     _refused(scanned_pdf, OcrError)
@@ -353,7 +353,7 @@ def test_missing_tesseract_is_an_ocr_error(scanned_pdf: Path, monkeypatch: pytes
 def test_failing_tesseract_is_an_ocr_error(
     scanned_pdf: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    import pipeline.readers.ocr as ocr
+    import commune_metrics.readers.ocr as ocr
 
     fake = tmp_path / "tesseract"
     fake.write_text("#!/bin/sh\necho 'Error opening data file' >&2\nexit 1\n")

@@ -1,4 +1,4 @@
-"""Consistency checks (rules/checks.yaml via pipeline.validate)."""
+"""Consistency checks (rules/checks.yaml via commune_metrics.checks)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from extractors.model import DocMeta, Extraction, Fact
-from pipeline.validate import (
+from commune_metrics.checks import (
     CHECKS_FILE,
     ChecksConfigError,
     catalog_units,
@@ -19,6 +18,7 @@ from pipeline.validate import (
     parse_checks,
     run_checks,
 )
+from commune_metrics.core.model import DocMeta, Extraction, Fact
 
 SEED_002 = "002_c2fc793734af858c.txt"
 
@@ -64,7 +64,7 @@ def value_of(ex: Extraction, metric: str) -> float:
 def test_shipped_checks_load_against_catalog():
     units = catalog_units()
     if units is None:
-        pytest.skip("metric catalog (extractors.rules) not available yet")
+        pytest.skip("metric catalog (commune_metrics.extract.rules) not available yet")
     checks = load_checks(units=units)
     assert len(checks.checks) >= 20
     for c in checks.checks:
@@ -282,7 +282,7 @@ def test_duplicate_rule_names_are_rejected():
 
 def test_generated_documents_flag_exactly_the_inconsistencies_they_carry():
     """The sample generator plants broken sums / parts larger than wholes and says which."""
-    from pipeline.samples.generator import METRIC_UNITS, compose_corpus
+    from tools.samples.generator import METRIC_UNITS, compose_corpus
 
     planted = 0
     for doc, _fmt in compose_corpus(300, seed=7, formats=("txt",)):
@@ -308,8 +308,8 @@ def test_generated_documents_flag_exactly_the_inconsistencies_they_carry():
 
 
 def test_real_extractor_on_seeds_flags_seed_002_only(seed_paths):
-    from extractors.pipeline import extract
-    from pipeline.readers import load_document
+    from commune_metrics.extract.extractor import extract
+    from commune_metrics.readers import load_document
 
     for path in seed_paths:
         ex = extract(load_document(path))

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.cli import main
+from commune_metrics.cli import main
 from tests.conftest import REPO
 
 REPORT = (
@@ -33,7 +33,7 @@ def run(argv: list[str], capsys: pytest.CaptureFixture) -> tuple[int, str, str]:
 def run_process(args: list[str], **env: str) -> subprocess.CompletedProcess:
     full_env = {**os.environ, "PYTHONPATH": str(REPO), **env}
     return subprocess.run(
-        [sys.executable, "-m", "pipeline", *args],
+        [sys.executable, "-m", "commune_metrics", *args],
         cwd=REPO,
         env=full_env,
         capture_output=True,
@@ -180,7 +180,7 @@ def test_waiting_for_the_writer_lock_then_timing_out(tmp_path: Path, inbox: Path
         [
             sys.executable,
             "-c",
-            "import time; from pathlib import Path; from pipeline.warehouse.lock import WriterLock; "
+            "import time; from pathlib import Path; from commune_metrics.warehouse.lock import WriterLock; "
             f"lock = WriterLock(Path({str(db)!r})); lock.acquire(5); "
             "print('ready', flush=True); time.sleep(60)",
         ],
@@ -214,7 +214,7 @@ def test_serve_rejects_a_bad_cron_before_starting_anything(capsys: pytest.Captur
 
 
 def test_local_timezone_is_an_iana_name(monkeypatch: pytest.MonkeyPatch) -> None:
-    from flows.serve import local_timezone, validate_cron
+    from commune_metrics.flows.serve import local_timezone, validate_cron
 
     monkeypatch.setenv("TZ", "Asia/Ho_Chi_Minh")
     assert local_timezone() == "Asia/Ho_Chi_Minh"
@@ -223,7 +223,7 @@ def test_local_timezone_is_an_iana_name(monkeypatch: pytest.MonkeyPatch) -> None
 
 
 def test_eval_is_wired_to_the_scorer(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
-    from pipeline.config import DATA_DIR
+    from commune_metrics.core.config import DATA_DIR
 
     docs = tmp_path / "docs"
     docs.mkdir()

@@ -33,7 +33,7 @@ def start_ingest(inbox: Path, warehouse: Path, archive: Path) -> subprocess.Pope
         [
             sys.executable,
             "-m",
-            "pipeline",
+            "commune_metrics",
             "ingest",
             str(inbox),
             "--warehouse",
@@ -106,9 +106,9 @@ def test_process_killed_mid_document_leaves_no_partial_document(tmp_path: Path, 
     script = textwrap.dedent(f"""
         import os, sys
         from datetime import date
-        from extractors.model import DocMeta, Fact
-        from pipeline.process import ProcessResult
-        from pipeline.warehouse import open_warehouse, store
+        from commune_metrics.core.model import DocMeta, Fact
+        from commune_metrics.ingest.process import ProcessResult
+        from commune_metrics.warehouse import open_warehouse, store
 
         def fact(i):
             return Fact("dossiers.received", "actual", 100.0 + i, "count", "eq", i * 40, i * 40 + 30,
@@ -143,7 +143,7 @@ def test_process_killed_mid_document_leaves_no_partial_document(tmp_path: Path, 
     assert fetch(warehouse, "SELECT count(*) FROM fact_rows") == [(2,)]
     assert fetch(warehouse, "SELECT source_file, count(*) FROM facts GROUP BY ALL") == [("v1.txt", 2)]
     # The writer lock died with the process: the next run gets in at once.
-    from pipeline.warehouse import open_warehouse
+    from commune_metrics.warehouse import open_warehouse
 
     with open_warehouse(warehouse, lock_timeout=2) as wh:
         assert wh.loaded_hashes() == {"v1.txt" * 4}

@@ -1,4 +1,4 @@
-"""Analyst corrections through the public functions (pipeline.corrections)."""
+"""Analyst corrections through the public functions (commune_metrics.warehouse.corrections)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.corrections import CorrectionError, apply_corrections_csv, correct_fact, fact_id
+from commune_metrics.warehouse.corrections import (
+    CorrectionError,
+    apply_corrections_csv,
+    correct_fact,
+    fact_id,
+)
 from tests.test_analysis_views import Doc, load_docs, query, report
 
 
@@ -156,15 +161,15 @@ def test_malformed_csv_is_refused_with_its_line(loaded, tmp_path, body, message)
     ],
 )
 def test_csv_values_are_read_the_vietnamese_way(text, value):
-    from pipeline.corrections import _parse_value
+    from commune_metrics.warehouse.corrections import _parse_value
 
     assert _parse_value(text, "here") == value
 
 
 def test_default_csv_is_applied_after_ingest_and_survives_reingest(tmp_path, monkeypatch):
-    from pipeline import corrections
-    from pipeline.inbox import ingest
-    from pipeline.samples.generator import compose_corpus, write_document
+    from commune_metrics.ingest.inbox import ingest
+    from commune_metrics.warehouse import corrections
+    from tools.samples.generator import compose_corpus, write_document
 
     inbox = tmp_path / "inbox"
     inbox.mkdir()
@@ -191,8 +196,8 @@ def test_default_csv_is_applied_after_ingest_and_survives_reingest(tmp_path, mon
 
 
 def test_malformed_default_csv_does_not_fail_ingest(loaded, tmp_path, caplog):
-    from pipeline.corrections import apply_default_corrections
-    from pipeline.warehouse import open_warehouse
+    from commune_metrics.warehouse import open_warehouse
+    from commune_metrics.warehouse.corrections import apply_default_corrections
 
     wh, _ = loaded
     bad = tmp_path / "corrections.csv"
@@ -206,7 +211,7 @@ def test_malformed_default_csv_does_not_fail_ingest(loaded, tmp_path, caplog):
 def test_cli_correct_command(loaded, tmp_path):
     from typer.testing import CliRunner
 
-    from pipeline.cli import app
+    from commune_metrics.cli import app
 
     wh, doc = loaded
     runner = CliRunner()

@@ -22,7 +22,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipeline.fuzz import HostileInbox, build_inbox
+from tools.fuzz import HostileInbox, build_inbox
 
 REPO = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.slow
@@ -36,7 +36,7 @@ def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
 
 
 def _cli(tmp_path: Path, *args: str) -> list[str]:
-    return [sys.executable, "-m", "pipeline", *args]
+    return [sys.executable, "-m", "commune_metrics", *args]
 
 
 def _ingest_cmd(tmp_path: Path, inbox: Path) -> list[str]:
@@ -63,6 +63,12 @@ def check_consistent(inbox: HostileInbox, warehouse: Path, archive: Path) -> Cou
 
     con = duckdb.connect(str(warehouse))  # read-write: replays the WAL of a killed writer
     try:
+        tables = {t for (t,) in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+        if "document_versions" not in tables:
+            # killed while the first run created the file, before its schema committed:
+            # nothing can have been loaded, so nothing may have been archived either
+            assert not _files(archive), "files archived by a run whose schema never committed"
+            return found
         loaded = {h for (h,) in con.execute("SELECT sha256 FROM document_versions").fetchall()}
         quarantined = {h for (h,) in con.execute("SELECT sha256 FROM quarantine_rows").fetchall()}
         half = con.execute(
@@ -123,8 +129,8 @@ def test_sigkill_at_random_points_then_rerun(tmp_path: Path) -> None:
 
 FLOW_SCRIPT = """
 import sys
-import flows  # noqa: F401  (Prefect offline defaults first)
-from flows.ingest import ingest_inbox
+import commune_metrics.flows  # noqa: F401  (Prefect offline defaults first)
+from commune_metrics.flows.ingest import ingest_inbox
 summary = ingest_inbox(paths=[sys.argv[1]], warehouse=sys.argv[2], archive_root=sys.argv[3],
                        settle_seconds=0, trigger="prefect")
 print("flow", summary.run_id, dict(summary.counts), summary.error)
@@ -169,7 +175,7 @@ def test_flow_and_cli_started_together_share_the_inbox(tmp_path: Path) -> None:
 
 
 def test_readers_keep_querying_during_a_run(tmp_path: Path) -> None:
-    from pipeline.warehouse import WarehouseBusyError, connect_readonly
+    from commune_metrics.warehouse import WarehouseBusyError, connect_readonly
 
     inbox = build_inbox(tmp_path / "inbox", files=50, seed=9, outside=tmp_path / "outside", scans=0)
     warehouse = tmp_path / "wh.duckdb"

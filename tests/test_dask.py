@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-import flows  # noqa: F401  (Prefect's offline defaults first)
-from pipeline.inbox import ingest
-from pipeline.parallel import SequentialProcessor, model_loads
-from pipeline.samples.generator import generate_corpus
+import commune_metrics.flows  # noqa: F401  (Prefect's offline defaults first)
+from commune_metrics.ingest.inbox import ingest
+from commune_metrics.ingest.parallel import SequentialProcessor, model_loads
 from tests.test_parallel import _contents
+from tools.samples.generator import generate_corpus
 
 pytestmark = pytest.mark.slow
 
@@ -30,8 +30,8 @@ def test_dask_cluster_fills_the_same_warehouse_as_in_process(
 ) -> None:
     from distributed import Client
 
-    from flows.dask import DASK_ADDRESS_ENV
-    from flows.ingest import run_ingest_flow
+    from commune_metrics.flows.dask import DASK_ADDRESS_ENV
+    from commune_metrics.flows.ingest import run_ingest_flow
 
     corpus = tmp_path / "corpus"
     generate_corpus(corpus, 8, seed=5, formats=("pdf", "docx", "txt"), pages=(2, 3), workers=2)

@@ -6,7 +6,7 @@ import json
 from datetime import date
 from pathlib import Path
 
-from extractors.evaluate import Gold, GoldFact, Prediction, evaluate, load_gold, run_eval, score
+from commune_metrics.evaluate import Gold, GoldFact, Prediction, evaluate, load_gold, run_eval, score
 
 
 def _gold() -> Gold:

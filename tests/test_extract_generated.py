@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from extractors.evaluate import evaluate
+from commune_metrics.evaluate import evaluate
 
 generator = pytest.importorskip(
-    "pipeline.samples.generator", reason="the sample generator (pipeline.samples) is not importable"
+    "tools.samples.generator", reason="the sample generator (tools.samples) is not importable"
 )
 
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import pytest
 
-from extractors.pipeline import extract_facts
-from pipeline.document import Document
-from pipeline.normalize import normalize_text
+from commune_metrics.core.document import Document
+from commune_metrics.extract.extractor import extract_facts
+from commune_metrics.readers.normalize import normalize_text
 
 
 def _facts(text: str, doc_type: str = "report") -> set[tuple[str, str, float]]:

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from extractors.metadata import extract_meta
-from extractors.pipeline import _finder, _lower_same_length
-from extractors.sentences import split_sentences
-from pipeline.normalize import normalize_text
-from pipeline.readers import load_document
+from commune_metrics.extract.extractor import _finder, _lower_same_length
+from commune_metrics.extract.metadata import extract_meta
+from commune_metrics.extract.sentences import split_sentences
+from commune_metrics.readers import load_document
+from commune_metrics.readers.normalize import normalize_text
 
 FAMILIES = {
     "dossiers": ("dossiers.", "results."),

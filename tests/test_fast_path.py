@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-import pipeline.readers.pdf_reader as pdf_reader
-from pipeline.config import Limits
-from pipeline.readers import DEFAULT_ENGINE, load_document
-from pipeline.samples.render import Block, paginate, write_pdf
+import commune_metrics.readers.pdf_reader as pdf_reader
+from commune_metrics.core.config import Limits
+from commune_metrics.readers import DEFAULT_ENGINE, load_document
+from tools.samples.render import Block, paginate, write_pdf
 
 _WORDS = (
     "hồ sơ tiếp nhận trực tuyến toàn trình một phần giải quyết đúng hạn trước hạn quá hạn "

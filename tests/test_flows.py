@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 
-import flows.ingest as flow_module  # first: sets Prefect's offline defaults before prefect loads
-from flows.ingest import _cache_key, run_ingest_flow
-from pipeline.process import ERROR, ProcessResult
-from pipeline.warehouse import connect_readonly
+# first: sets Prefect's offline defaults before prefect loads
+import commune_metrics.flows.ingest as flow_module
+from commune_metrics.flows.ingest import _cache_key, run_ingest_flow
+from commune_metrics.ingest.process import ERROR, ProcessResult
+from commune_metrics.warehouse import connect_readonly
 
 pytestmark = pytest.mark.slow
 
@@ -22,7 +23,7 @@ FORMATS = ("pdf", "docx", "txt")
 
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[dict]]:
-    from pipeline.samples.generator import generate_corpus
+    from tools.samples.generator import generate_corpus
 
     out = tmp_path_factory.mktemp("corpus")
     gold = generate_corpus(out, n=6, seed=11, formats=FORMATS)
@@ -174,7 +175,7 @@ def test_cache_key_is_the_file_hash_and_the_code_version() -> None:
 def test_cli_prefect_option_runs_the_flow(
     prefect_harness, tmp_path: Path, capsys: pytest.CaptureFixture
 ) -> None:
-    from pipeline.cli import main
+    from commune_metrics.cli import main
 
     inbox = tmp_path / "inbox"
     inbox.mkdir()
@@ -213,7 +214,7 @@ def test_serve_registers_the_nightly_schedule_and_runs_the_flow(
     from prefect.deployments import run_deployment
     from prefect.settings import PREFECT_API_URL
 
-    from flows.serve import stop_process
+    from commune_metrics.flows.serve import stop_process
 
     corpus_dir, _ = corpus
     dropped = drop(corpus_dir, tmp_path / "inbox")
@@ -267,7 +268,7 @@ def test_serve_without_a_server_starts_a_private_one_and_stops_it(tmp_path: Path
 
     script = (
         "import urllib.request\n"
-        "from flows.serve import local_prefect_server\n"
+        "from commune_metrics.flows.serve import local_prefect_server\n"
         "with local_prefect_server() as url:\n"
         "    print(url, flush=True)\n"
         "    with urllib.request.urlopen(url + '/health', timeout=5) as r:\n"

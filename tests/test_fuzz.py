@@ -1,6 +1,6 @@
 """A hostile inbox loses nothing and breaks nothing.
 
-The big test runs `python -m pipeline.fuzz` on ~200 files (good reports mixed with bombs,
+The big test runs `python -m tools.fuzz` on ~200 files (good reports mixed with bombs,
 broken, encrypted and lying PDFs, active content, odd names, symlinks) in a subprocess, so
 its peak RSS is the ingest's own and a hang is caught by a timeout. The small tests pin each
 bug the fuzzer found, and check that the verifier itself notices a lost file.
@@ -19,9 +19,16 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.config import Limits
-from pipeline.errors import EmptyFileError, EncryptedFileError, OcrError, ReaderError, ZipBombError
-from pipeline.fuzz import (
+from commune_metrics.core.config import Limits
+from commune_metrics.core.errors import (
+    EmptyFileError,
+    EncryptedFileError,
+    OcrError,
+    ReaderError,
+    ZipBombError,
+)
+from commune_metrics.readers import read_file
+from tools.fuzz import (
     build_inbox,
     encrypted_pdf,
     flate_bomb_pdf,
@@ -29,7 +36,6 @@ from pipeline.fuzz import (
     verify,
     zero_page_pdf,
 )
-from pipeline.readers import read_file
 
 REPO = Path(__file__).resolve().parent.parent
 FUZZ_FILES = int(os.environ.get("CM_FUZZ_FILES", "200"))
@@ -39,7 +45,7 @@ MAX_FILE_SECONDS = 30  # OCR of a scanned page included
 
 @pytest.mark.slow
 def test_hostile_inbox_every_file_in_exactly_one_place(tmp_path: Path) -> None:
-    cmd = [sys.executable, "-m", "pipeline.fuzz", "--files", str(FUZZ_FILES), "--json", "--seed", "7",
+    cmd = [sys.executable, "-m", "tools.fuzz", "--files", str(FUZZ_FILES), "--json", "--seed", "7",
            "--max-rss-mb", str(MAX_RSS_MB), "--max-file-seconds", str(MAX_FILE_SECONDS),
            "--workdir", str(tmp_path / "fuzz")]
     started = time.monotonic()
@@ -69,7 +75,7 @@ def test_hostile_inbox_every_file_in_exactly_one_place(tmp_path: Path) -> None:
 def test_verifier_notices_a_lost_file(tmp_path: Path) -> None:
     """The fuzz verdict is only as good as the verifier: a lost, a doubly archived and an
     unaccounted file must each be reported."""
-    from pipeline.inbox import ingest
+    from commune_metrics.ingest.inbox import ingest
 
     inbox = build_inbox(tmp_path / "inbox", files=30, seed=1, outside=tmp_path / "outside", scans=0)
     warehouse, archive = tmp_path / "wh.duckdb", tmp_path / "archive"
@@ -153,7 +159,7 @@ def test_encrypted_then_empty_pdf_keep_their_own_reasons(tmp_path: Path) -> None
 
 
 def test_non_utf8_and_overlong_names_are_archived_with_reasons(tmp_path: Path) -> None:
-    from pipeline.inbox import ingest
+    from commune_metrics.ingest.inbox import ingest
 
     inbox = tmp_path / "inbox"
     inbox.mkdir()

@@ -8,7 +8,7 @@ from collections import Counter
 import pytest
 from vietnam_provinces import NESTED_DIVISIONS_JSON_PATH
 
-from extractors import gazetteer as gz
+from commune_metrics.extract import gazetteer as gz
 
 
 def test_counts_match_the_2025_list() -> None:

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from extractors.dates import Period, find_period, find_place_date, make_date
-from extractors.metadata import detect_commune, detect_doc_type, detect_signer, extract_meta
-from pipeline.document import Document
-from pipeline.normalize import normalize_text
+from commune_metrics.core.document import Document
+from commune_metrics.extract.dates import Period, find_period, find_place_date, make_date
+from commune_metrics.extract.metadata import detect_commune, detect_doc_type, detect_signer, extract_meta
+from commune_metrics.readers.normalize import normalize_text
 
 
 def _doc(text: str) -> Document:
@@ -302,7 +302,7 @@ def _gold_meta(gold_file: Path) -> dict[str, dict]:
 
 
 def test_seed_metadata_matches_gold(seed_paths: list[Path], gold_file: Path) -> None:
-    from pipeline.readers import load_document
+    from commune_metrics.readers import load_document
 
     gold = _gold_meta(gold_file)
     assert len(gold) == 5
@@ -324,7 +324,7 @@ def test_seed_metadata_matches_gold(seed_paths: list[Path], gold_file: Path) -> 
 
 
 def test_extract_meta_is_fast(seed_paths: list[Path]) -> None:
-    from pipeline.readers import load_document
+    from commune_metrics.readers import load_document
 
     docs = [load_document(p) for p in seed_paths]
     longest = max(docs, key=lambda d: len(d.text))

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.document import RawDocument, RawPage
-from pipeline.normalize import normalize, normalize_text
+from commune_metrics.core.document import RawDocument, RawPage
+from commune_metrics.readers.normalize import normalize, normalize_text
 
 
 @pytest.mark.parametrize(

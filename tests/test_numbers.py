@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from extractors.numbers import find_numbers, parse_number
+from commune_metrics.extract.numbers import find_numbers, parse_number
 
 
 @pytest.mark.parametrize(

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.config import Limits
-from pipeline.normalize import normalize_text
-from pipeline.readers import load_document, read_file
-from pipeline.samples.render import Block, paginate, write_pdf, write_scanned_pdf
+from commune_metrics.core.config import Limits
+from commune_metrics.readers import load_document, read_file
+from commune_metrics.readers.normalize import normalize_text
+from tools.samples.render import Block, paginate, write_pdf, write_scanned_pdf
 
 pytestmark = pytest.mark.skipif(shutil.which("tesseract") is None, reason="tesseract not installed")
 

@@ -12,13 +12,18 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from extractors.pipeline import extract
-from pipeline.config import Limits
-from pipeline.inbox import ingest
-from pipeline.parallel import ParallelProcessor, SequentialProcessor, make_processor, model_loads
-from pipeline.readers import load_document
-from pipeline.samples.generator import generate_corpus
-from pipeline.samples.render import paginate, write_pdf
+from commune_metrics.core.config import Limits
+from commune_metrics.extract.extractor import extract
+from commune_metrics.ingest.inbox import ingest
+from commune_metrics.ingest.parallel import (
+    ParallelProcessor,
+    SequentialProcessor,
+    make_processor,
+    model_loads,
+)
+from commune_metrics.readers import load_document
+from tools.samples.generator import generate_corpus
+from tools.samples.render import paginate, write_pdf
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -144,8 +149,8 @@ _INCREMENTAL = """
 import json, sys, time
 from pathlib import Path
 t0 = time.perf_counter()
-from pipeline.inbox import ingest
-from pipeline.parallel import make_processor, model_loads
+from commune_metrics.ingest.inbox import ingest
+from commune_metrics.ingest.parallel import make_processor, model_loads
 corpus, warehouse = Path(sys.argv[1]), Path(sys.argv[2])
 pool = make_processor(2)
 summary = ingest([corpus], warehouse=warehouse, archive_root=warehouse.parent / "raw", keep_inbox=True,
@@ -207,7 +212,7 @@ def _text_beside(pdf) -> None:
 def test_tables_pdfium_cannot_read_go_to_pdfplumber(tmp_path: Path, draw) -> None:
     import pypdfium2 as pdfium
 
-    from pipeline.readers.pdf_reader import pdfium_table_text
+    from commune_metrics.readers.pdf_reader import pdfium_table_text
 
     path = _pdf_with(draw, tmp_path / "table.pdf")
     doc = pdfium.PdfDocument(path)
@@ -223,7 +228,7 @@ def test_tables_pdfium_cannot_read_go_to_pdfplumber(tmp_path: Path, draw) -> Non
 def test_cell_grid_tables_are_read_by_pdfium_like_pdfplumber(tmp_path: Path) -> None:
     import pypdfium2 as pdfium
 
-    from pipeline.readers.pdf_reader import pdfium_table_text
+    from commune_metrics.readers.pdf_reader import pdfium_table_text
 
     def grid(pdf) -> None:
         with pdf.table(first_row_as_headings=False) as table:
@@ -246,8 +251,8 @@ def test_cell_grid_tables_are_read_by_pdfium_like_pdfplumber(tmp_path: Path) -> 
 def test_a_broken_setup_stops_a_parallel_run_before_anything_is_loaded(
     corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import extractors.pipeline
-    from pipeline.process import PipelineSetupError
+    import commune_metrics.extract.extractor
+    from commune_metrics.ingest.process import PipelineSetupError
 
     warehouse = tmp_path / "w.duckdb"
     first = sorted(corpus.glob("*.txt"))[0]
@@ -256,7 +261,8 @@ def test_a_broken_setup_stops_a_parallel_run_before_anything_is_loaded(
     def broken(doc):
         raise ValueError("rules/metrics.yaml: not valid YAML")
 
-    monkeypatch.setattr(extractors.pipeline, "extract", broken)  # this process only, not the workers
+    # this process only, not the workers
+    monkeypatch.setattr(commune_metrics.extract.extractor, "extract", broken)
     with ParallelProcessor(workers=2, min_files=1) as pool, pytest.raises(PipelineSetupError):
         _ingest(corpus, warehouse, pool)
     con = duckdb.connect(str(warehouse), read_only=True)

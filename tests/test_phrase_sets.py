@@ -20,9 +20,9 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.samples import generator as gen
-from pipeline.samples.__main__ import main as samples_cli
-from pipeline.samples.phrasebook import (
+from tools.samples import generator as gen
+from tools.samples.__main__ import main as samples_cli
+from tools.samples.phrasebook import (
     PHRASE_SETS,
     PLACEHOLDER,
     VALUE_SEPARATORS,
@@ -30,7 +30,7 @@ from pipeline.samples.phrasebook import (
     drop_optional,
     load_phrase_set,
 )
-from pipeline.samples.world import METRIC_UNITS, draw_world
+from tools.samples.world import METRIC_UNITS, draw_world
 
 TUNED_SETS = ("dev", "heldout")
 MAX_WORD_OVERLAP = 0.7  # stricter than the 0.75 dev vs heldout bar in test_samples

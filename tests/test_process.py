@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import inbox
-from pipeline.inbox import REASON_SUFFIX, archive, list_files, settled
-from pipeline.process import ERROR, OK, QUARANTINED, process_file
-from pipeline.warehouse import LoadOutcome
+from commune_metrics.ingest import inbox
+from commune_metrics.ingest.inbox import REASON_SUFFIX, archive, list_files, settled
+from commune_metrics.ingest.process import ERROR, OK, QUARANTINED, process_file
+from commune_metrics.warehouse import LoadOutcome
 
 REPORT = (
     "ỦY BAN NHÂN DÂN XÃ TÂN THÀNH\n"
@@ -67,12 +67,12 @@ def test_missing_file_is_a_transient_error_not_a_quarantine(tmp_path: Path) -> N
 
 
 def test_a_crash_inside_extraction_is_contained(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import extractors.pipeline
+    import commune_metrics.extract.extractor
 
     def boom(doc):
         raise IndexError("list index out of range")
 
-    monkeypatch.setattr(extractors.pipeline, "extract", boom)
+    monkeypatch.setattr(commune_metrics.extract.extractor, "extract", boom)
     result = process_file(write(tmp_path / "odd.txt"))
     assert result.status == QUARANTINED
     assert result.code == "internal_error" and "IndexError" in result.reason
@@ -192,13 +192,13 @@ def test_ingest_accounts_for_every_file(tmp_path: Path) -> None:
 def test_a_broken_setup_stops_the_run_before_any_file_moves(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import extractors.pipeline
-    from pipeline.process import PipelineSetupError
+    import commune_metrics.extract.extractor
+    from commune_metrics.ingest.process import PipelineSetupError
 
     def broken(doc):
         raise ValueError("rules/metrics.yaml: not valid YAML\n  line 100")
 
-    monkeypatch.setattr(extractors.pipeline, "extract", broken)
+    monkeypatch.setattr(commune_metrics.extract.extractor, "extract", broken)
     src = write(tmp_path / "inbox" / "a.txt")
     with pytest.raises(PipelineSetupError, match=r"no file was touched .*not valid YAML\)$"):
         inbox.ingest(

@@ -10,9 +10,9 @@ from datetime import date
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from extractors.numbers import find_numbers, parse_number
-from pipeline.document import RawDocument, RawPage
-from pipeline.normalize import normalize, normalize_text
+from commune_metrics.core.document import RawDocument, RawPage
+from commune_metrics.extract.numbers import find_numbers, parse_number
+from commune_metrics.readers.normalize import normalize, normalize_text
 
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

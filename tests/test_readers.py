@@ -12,9 +12,9 @@ from pathlib import Path
 import pypdfium2 as pdfium
 import pytest
 
-from pipeline.normalize import normalize_text
-from pipeline.readers import load_document, read_file
-from pipeline.samples.render import Block, paginate, write_docx, write_pdf
+from commune_metrics.readers import load_document, read_file
+from commune_metrics.readers.normalize import normalize_text
+from tools.samples.render import Block, paginate, write_docx, write_pdf
 
 
 def _tokens(text: str) -> list[str]:

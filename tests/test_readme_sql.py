@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.config import DATA_DIR
-from pipeline.inbox import ingest
-from pipeline.warehouse import connect_readonly
+from commune_metrics.core.config import DATA_DIR
+from commune_metrics.ingest.inbox import ingest
+from commune_metrics.warehouse import connect_readonly
 from tests.conftest import REPO
 
 README = REPO / "README.md"

@@ -14,13 +14,13 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from extractors.model import DocMeta, Fact
-from pipeline.report import build_report
-from pipeline.report.data import COMPARISON, FACTS, TABLES
-from pipeline.report.excel import METRIC_LABEL_COLUMN, sheet_columns
-from pipeline.report.labels import column_label
-from pipeline.samples.generator import METRIC_UNITS, compose_corpus
+from commune_metrics.core.model import DocMeta, Fact
+from commune_metrics.report import build_report
+from commune_metrics.report.data import COMPARISON, FACTS, TABLES
+from commune_metrics.report.excel import METRIC_LABEL_COLUMN, sheet_columns
+from commune_metrics.report.labels import column_label
 from tests.test_analysis_views import Doc, load_docs, query, report
+from tools.samples.generator import METRIC_UNITS, compose_corpus
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or "/usr/bin/chromium"
 EVIL_COMMUNE = '<script>alert("xã")</script>'
@@ -225,7 +225,7 @@ def test_report_applies_the_corrections_csv(tmp_path):
 
 
 def _columns(wh: Path, sql: str) -> list[str]:
-    from pipeline.warehouse import connect_readonly
+    from commune_metrics.warehouse import connect_readonly
 
     con = connect_readonly(wh)
     try:
@@ -251,7 +251,7 @@ def test_report_from_the_sample_inbox(tmp_path):
     checks never fire on figures that agree. Every commune of the samples is in the report."""
     import json
 
-    from pipeline.inbox import ingest
+    from commune_metrics.ingest.inbox import ingest
 
     gold_path = SAMPLES.parent / "samples_gold.jsonl"
     if not gold_path.is_file():

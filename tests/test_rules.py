@@ -10,14 +10,15 @@ from pathlib import Path
 import pytest
 import yaml
 
-from extractors.facts import FactFinder
-from extractors.model import Fact
-from extractors.rules import RulesError, load_catalog, load_rules
-from extractors.sentences import split_sentences
-from pipeline.normalize import normalize_text
+from commune_metrics.core.config import RULES_DIR
+from commune_metrics.core.model import Fact
+from commune_metrics.extract.facts import FactFinder
+from commune_metrics.extract.rules import RulesError, load_catalog, load_rules
+from commune_metrics.extract.sentences import split_sentences
+from commune_metrics.readers.normalize import normalize_text
 from tests.conftest import SHARED
 
-REPO_RULES = Path(__file__).resolve().parent.parent / "rules"
+REPO_RULES = RULES_DIR
 
 
 @pytest.fixture()

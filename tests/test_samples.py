@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.samples import generator as gen
-from pipeline.samples.inbox import INBOX_DIR, INBOX_GOLD, ITEMS, compose_inbox
-from pipeline.samples.phrasebook import PHRASE_SETS, PLACEHOLDER, load_phrase_set
-from pipeline.samples.world import METRIC_UNITS, PART_RULES, SUM_RULES
+from tools.samples import generator as gen
+from tools.samples.inbox import INBOX_DIR, INBOX_GOLD, ITEMS, compose_inbox
+from tools.samples.phrasebook import PHRASE_SETS, PLACEHOLDER, load_phrase_set
+from tools.samples.world import METRIC_UNITS, PART_RULES, SUM_RULES
 
 CORPUS_SIZE = 60
 
@@ -138,7 +138,7 @@ def test_doc_meta_matches_the_gold_format(gold_file: Path, corpus) -> None:
 def test_rule_names_exist_in_the_project_checks() -> None:
     import yaml
 
-    from pipeline.config import RULES_DIR
+    from commune_metrics.core.config import RULES_DIR
 
     checks = {c["name"]: c for c in yaml.safe_load((RULES_DIR / "checks.yaml").read_text("utf-8"))["checks"]}
     for name, (total, parts) in SUM_RULES.items():
@@ -149,8 +149,8 @@ def test_rule_names_exist_in_the_project_checks() -> None:
 
 def test_inconsistent_documents_are_flagged_exactly() -> None:
     """The project's own validator must find exactly the sums the gold says are wrong."""
-    from extractors.model import DocMeta, Extraction, Fact
-    from pipeline.validate import check
+    from commune_metrics.checks import check
+    from commune_metrics.core.model import DocMeta, Extraction, Fact
 
     docs = gen.compose_corpus(150, seed=3, phrases="dev", formats=("txt",))
     marked = 0

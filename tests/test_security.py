@@ -24,11 +24,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from extractors.model import DocMeta, Fact
-from pipeline.fuzz import active_pdf, external_links_docx
-from pipeline.process import ProcessResult, process_file
-from pipeline.samples.render import Block, write_docx
-from pipeline.warehouse import LoadOutcome, open_warehouse
+from commune_metrics.core.model import DocMeta, Fact
+from commune_metrics.ingest.process import ProcessResult, process_file
+from commune_metrics.warehouse import LoadOutcome, open_warehouse
+from tools.fuzz import active_pdf, external_links_docx
+from tools.samples.render import Block, write_docx
 
 REPO = Path(__file__).resolve().parent.parent
 INJECTION = "x'); DROP TABLE fact_rows; --"
@@ -73,7 +73,7 @@ def _tables(db: Path) -> dict[str, int]:
 
 
 def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "pipeline", *args], cwd=cwd, capture_output=True,
+    return subprocess.run([sys.executable, "-m", "commune_metrics", *args], cwd=cwd, capture_output=True,
                           text=True, timeout=180, check=False)
 
 
@@ -131,7 +131,7 @@ def test_report_output_name_with_sql_is_just_a_name(hostile_warehouse: Path, tmp
 
 @pytest.mark.parametrize("name", ["..pdf", "...pdf", ".. .txt", "-rf.pdf", "a\\..\\b.pdf"])
 def test_archive_stays_inside_its_folder(tmp_path: Path, name: str) -> None:
-    from pipeline.inbox import archive
+    from commune_metrics.ingest.inbox import archive
 
     inbox, root = tmp_path / "inbox", tmp_path / "archive"
     inbox.mkdir()
@@ -151,7 +151,7 @@ def test_archive_stays_inside_its_folder(tmp_path: Path, name: str) -> None:
 
 
 def test_symlinked_folders_and_files_outside_are_not_listed(tmp_path: Path) -> None:
-    from pipeline.inbox import list_files
+    from commune_metrics.ingest.inbox import list_files
 
     inbox, outside = tmp_path / "inbox", tmp_path / "outside"
     inbox.mkdir()
@@ -207,7 +207,7 @@ def test_documents_never_reach_the_network(tmp_path: Path, listener: socket.sock
 
 
 def test_report_has_no_remote_resources(hostile_warehouse: Path, tmp_path: Path) -> None:
-    from pipeline.report import build_report
+    from commune_metrics.report import build_report
 
     out = tmp_path / "r.html"
     build_report(hostile_warehouse, out, None, corrections_csv=None)
@@ -238,7 +238,7 @@ def _parse(html: str) -> list[tuple[str, list[tuple[str, str | None]]]]:
 
 
 def test_html_report_escapes_every_document_string(hostile_warehouse: Path, tmp_path: Path) -> None:
-    from pipeline.report import build_report
+    from commune_metrics.report import build_report
 
     out = tmp_path / "r.html"
     build_report(hostile_warehouse, out, None, corrections_csv=None)
@@ -254,7 +254,7 @@ def test_html_report_escapes_every_document_string(hostile_warehouse: Path, tmp_
 def test_excel_export_never_holds_a_formula(hostile_warehouse: Path, tmp_path: Path) -> None:
     from openpyxl import load_workbook
 
-    from pipeline.report import build_report
+    from commune_metrics.report import build_report
 
     out = tmp_path / "r.xlsx"
     build_report(hostile_warehouse, None, out, corrections_csv=None)

@@ -1,6 +1,6 @@
 """Warehouse: schema and contract views, versions, idempotence, quarantine, one
 transaction per document, the writer lock, comparison formulas. Loads hand-made
-ProcessResults so these tests do not depend on the readers or extractors."""
+ProcessResults so these tests do not depend on the readers or commune_metrics.extract."""
 
 from __future__ import annotations
 
@@ -12,19 +12,19 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from extractors.model import DocMeta, Fact
-from pipeline.process import ProcessResult
-from pipeline.validate import Flag
-from pipeline.warehouse import (
+from commune_metrics.checks import Flag
+from commune_metrics.core.model import DocMeta, Fact
+from commune_metrics.ingest.process import ProcessResult
+from commune_metrics.warehouse import (
     WarehouseBusyError,
     WarehouseNotFoundError,
     connect_readonly,
     document_key,
     open_warehouse,
 )
-from pipeline.warehouse import store as store_module
-from pipeline.warehouse.lock import WriterLock
-from pipeline.warehouse.schema import SQL_DIR, apply_schema
+from commune_metrics.warehouse import store as store_module
+from commune_metrics.warehouse.lock import WriterLock
+from commune_metrics.warehouse.schema import SQL_DIR, apply_schema
 
 CONTRACT = {
     "facts": [

@@ -1,0 +1,3 @@
+from commune_metrics.cli import main
+
+main()

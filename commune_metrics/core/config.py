@@ -1,0 +1,59 @@
+"""Paths and resource limits. Every limit can be set by an environment variable so the
+nightly job and tests can tighten them without code changes."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PACKAGE_DIR = Path(__file__).resolve().parent.parent
+# The rules and the SQL ship inside the package, so an installed wheel finds them.
+RULES_DIR = Path(os.environ.get("CM_RULES_DIR", PACKAGE_DIR / "rules"))
+
+
+def _project_root() -> Path:
+    """The source checkout when running from one (so `make run` and the tests use its data/),
+    else the current directory: an installed wheel keeps its data where the user works."""
+    checkout = PACKAGE_DIR.parent
+    return checkout if (checkout / "pyproject.toml").is_file() else Path.cwd()
+
+
+PROJECT_ROOT = _project_root()
+DATA_DIR = Path(os.environ.get("CM_DATA_DIR", PROJECT_ROOT / "data"))
+DEFAULT_INBOX = DATA_DIR / "raw" / "inbox"
+DEFAULT_WAREHOUSE = DATA_DIR / "warehouse" / "warehouse.duckdb"
+SUPPORTED_SUFFIXES = (".pdf", ".docx", ".txt")
+
+
+def _env_float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    return float(raw) if raw else default
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Bounds that keep one hostile file from exhausting memory or time."""
+
+    max_file_mb: float = 50.0
+    max_pages: int = 500
+    ocr_seconds_per_page: float = 60.0
+    max_decompressed_mb: float = 200.0
+    max_zip_ratio: float = 200.0
+    # One non-image PDF stream (page content, font): PDFium spends ~20 MB RSS per inflated MB.
+    max_pdf_stream_mb: float = 16.0
+    # Bitmap size for OCR (an A2 page at 300 dpi is 35 MP); larger pages are rendered at a
+    # lower resolution, or refused when that would fall under 100 dpi.
+    max_ocr_megapixels: float = 40.0
+
+    @classmethod
+    def from_env(cls) -> Limits:
+        return cls(
+            max_file_mb=_env_float("CM_MAX_FILE_MB", cls.max_file_mb),
+            max_pages=int(_env_float("CM_MAX_PAGES", cls.max_pages)),
+            ocr_seconds_per_page=_env_float("CM_OCR_SECONDS_PER_PAGE", cls.ocr_seconds_per_page),
+            max_decompressed_mb=_env_float("CM_MAX_DECOMPRESSED_MB", cls.max_decompressed_mb),
+            max_zip_ratio=_env_float("CM_MAX_ZIP_RATIO", cls.max_zip_ratio),
+            max_pdf_stream_mb=_env_float("CM_MAX_PDF_STREAM_MB", cls.max_pdf_stream_mb),
+            max_ocr_megapixels=_env_float("CM_MAX_OCR_MEGAPIXELS", cls.max_ocr_megapixels),
+        )

@@ -1,0 +1,92 @@
+"""What extraction produces. Field names follow ../shared/spec/metrics.md and the
+warehouse contract (contract.md: view `facts`)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import date
+
+KINDS = ("actual", "target")
+UNITS = ("count", "percent", "vnd")
+QUALIFIERS = ("eq", "gt", "gte", "lt", "lte", "approx")
+DOC_TYPES = ("report", "plan", "other")
+
+
+@dataclass
+class Fact:
+    metric: str
+    kind: str
+    value: float
+    unit: str
+    qualifier: str
+    char_start: int
+    char_end: int
+    evidence: str  # the sentence the fact came from
+    extractor: str  # rule id or model name that produced it
+    confidence: float
+    page: int | None = None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class DocMeta:
+    doc_type: str = "other"
+    commune: str | None = None  # without "xã"/"phường"
+    province: str | None = None  # as in the 2025 list
+    ward_code: int | None = None
+    period_start: date | None = None
+    period_end: date | None = None
+    as_of: date | None = None
+    issued_on: date | None = None
+    signer: str | None = None
+
+
+@dataclass
+class Extraction:
+    meta: DocMeta
+    facts: list[Fact] = field(default_factory=list)
+
+
+@dataclass
+class Flag:
+    rule: str  # rule name in rules/checks.yaml
+    metrics: list[str]  # metric codes involved
+    expected: float | None  # e.g. the total as written
+    actual: float | None  # e.g. the sum of its parts
+    difference: float | None
+    message: str
+    evidence: list[str] = field(default_factory=list)  # sentences
+    fact_indexes: list[int] = field(default_factory=list)  # positions in Extraction.facts
+    severity: str = "error"  # error: figures contradict; warning: a written share disagrees
+    kind: str = "actual"  # the kind of the facts compared
+
+
+OK = "ok"
+QUARANTINED = "quarantined"
+ERROR = "error"  # transient: the file could not be reached; leave it for the next run
+
+INTERNAL_ERROR_CODE = "internal_error"
+
+
+@dataclass
+class ProcessResult:
+    source_file: str  # file name as dropped, no folder
+    path: str
+    sha256: str | None
+    size_bytes: int | None
+    status: str  # ok / quarantined / error
+    file_type: str | None = None
+    meta: DocMeta | None = None
+    facts: list[Fact] = field(default_factory=list)
+    flags: list[Flag] = field(default_factory=list)
+    pages: int | None = None
+    ocr_pages: list[int] = field(default_factory=list)
+    code: str | None = None  # ReaderError code when quarantined / error
+    reason: str | None = None
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.status == OK

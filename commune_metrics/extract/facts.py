@@ -1,0 +1,791 @@
+"""Clause-aware attachment of values to metrics.
+
+For each sentence: find the values (commune_metrics.extract.numbers), the noun written after each value
+("414 hồ sơ", "100% cán bộ"), and the clause structure: ";" separates clauses, a parenthesis
+"(trong đó ...)" or a "trong đó"/"gồm" run breaks down the figure before it and inherits its
+context. Each value then gets a label window:
+  - the words on its left back to the previous value (only those after the last comma/"và"
+    when the previous value already owns its noun phrase: "17/40 máy ... và 100% máy tính");
+  - the words on its right up to the next value's label ("822 hồ sơ đã giải quyết, 295 ...").
+A value written "N <noun> <description>" reads its right window first; "<label> là N" or a
+bare "<label> N" reads its left window first. The best cue in the first window that has one
+wins (longest and nearest; a cue whose `context` is satisfied beats a plain one). With no cue
+in either window the clause head is tried ("Tỷ lệ hồ sơ ... một phần ... chiếm tỷ lệ 90,16 %"),
+then the noun alone for metrics marked noun_only ("74 lĩnh vực").
+
+Contexts ("quá hạn" under "đang giải quyết") are searched in the value's windows, the clause
+head, the governing figure of a breakdown, and the section heading — nearest first.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+import regex
+
+from commune_metrics.core.model import Fact
+from commune_metrics.extract.numbers import NumberMention, find_numbers
+from commune_metrics.extract.rules import Cue, MetricRule, Pattern, Rules
+from commune_metrics.extract.sentences import Sentence
+
+_NOUN_JOINT = regex.compile(r"\s*(?:,|/|(?<![\p{L}])(?:và|hoặc)(?![\p{L}]))")
+_COMMA = regex.compile(r"[,;]")
+# Between values listed in order ("91% và 9%", "120, 45 và 3 hồ sơ"), and between label parts.
+_VALUE_JOINT = regex.compile(r"[\s,]*(?:(?<![\p{L}])(?:và|hoặc)(?![\p{L}]))?\s*")
+_LABEL_JOINT = regex.compile(r",|(?<![\p{L}])(?:và|hoặc)(?![\p{L}])")
+_BULLET = regex.compile(r"[\s\-–+*•]+")
+_CLAUSE_END = regex.compile(r"[,;:()]")
+# Words before a noun that measure or collect it: "100% đội ngũ cán bộ", "80% khối lượng tài liệu".
+_DETERMINER = regex.compile(
+    r"(?:\s*(?:các|những|số|tổng\s+số|toàn\s+bộ|tổng|toàn\s+thể|số\s+lượng|khối\s+lượng|đội\s+ngũ|lực\s+lượng)"
+    r"(?=\s))+"
+)
+# "Tỷ lệ văn bản ... đạt 95%": the noun after "tỷ lệ" is the subject of a bare percentage.
+_RATE_SUBJECT = regex.compile(r"(?<![\p{L}])t[ỷỉ]\s+lệ(?:\s+(?:số|các|những))?(?=\s)")
+# The words before a bare share in parentheses: "(đạt 82,86%)", "(chiếm 63,89% ...)", "(tỷ lệ 90%)".
+_SHARE_LEAD = regex.compile(
+    r"\s*(?:(?:đạt|chiếm|bằng|là|tương\s+đương|tương\s+ứng)(?:\s+(?:t[ỷỉ]\s+lệ|khoảng|gần|hơn|trên))?"
+    r"|t[ỷỉ]\s+lệ(?:\s+là)?)?\s*:?\s*"
+)
+_TABLE_SEP = " | "
+# ", chiếm 75,13%" right after a count, and the whole named after the share ("số hồ sơ ...")
+_COMMA_SHARE = regex.compile(r"\s*,\s*chiếm(?:\s+t[ỷỉ]\s+lệ)?(?:\s+(?:khoảng|gần|hơn|trên))?\s*")
+_WHOLE_AFTER = regex.compile(r"\s*(?:trên\s+|trong\s+)?(?:tổng\s+số|tổng|số)(?![\p{L}])")
+# "phòng, chống" (prevent and combat) is one fixed pair, its comma ends nothing
+_FIXED_PAIR = regex.compile(r"(?<![\p{L}])phòng\s*,\s*chống(?![\p{L}])")
+# "Về hồ sơ chưa có kết quả: còn 82 hồ sơ" -- a topic header before a colon names the figure
+# after it: the label runs from the topic, not from the colon
+_TOPIC_HEADER = regex.compile(r"[\s\-–+*•]*(?:về|đối với|riêng)\s", regex.IGNORECASE)
+# A label naming a time: the year-like number after it is a year ("năm hoàn thành là 2025").
+_TIME_WORD = regex.compile(
+    r"(?<![\p{L}])(?:năm|thời\s+gian|thời\s+điểm|giai\s+đoạn|kỳ|hạn|niên\s+độ|dự\s+kiến|mốc)(?![\p{L}])"
+)
+# A table row whose label or unit cell says the figures are percentages.
+_PERCENT_LABEL = regex.compile(r"\(\s*%\s*\)|\|\s*%\s*(?:\||$)|(?<![\p{L}])t[ỷỉ]\s+lệ(?![\p{L}])")
+_SEPARATOR = regex.compile(
+    r",|;|(?<![\p{L}])(?:và|hoặc|so\s+với|trên\s+tổng\s+số|trong\s+tổng\s+số|trên\s+tổng|trong\s+số)(?![\p{L}])"
+    r"|:|\||/"
+)
+
+# Bonus for a satisfied context, by where it was found (nearest first).
+_CONTEXT_BONUS = {"local": 20.0, "head": 15.0, "scope": 15.0, "heading": 8.0}
+_DISTANCE_COST = 0.25
+# A local context loses this much per character away from the cue, at most _CONTEXT_FAR_MAX
+# (so it still beats one found only in the clause head or the heading).
+_CONTEXT_FAR_COST = 0.1
+# A cue inside the label's modifier ("... giữa A với B") loses to any cue in the label's head.
+_MODIFIER_COST = 30.0
+# A cue in a restrictive phrase between the noun and its predicate loses to one in the predicate.
+_RESTRICTIVE_COST = 12.0
+_CONTEXT_FAR_MAX = 4.0
+
+
+@dataclass
+class _Value:
+    m: NumberMention
+    noun_classes: frozenset[str]  # empty: no noun written
+    noun_end: int
+    linked: bool  # a link word ("là", ":", "chiếm") right before the value
+    container: tuple[int, int]  # the paren group (or sentence) holding it
+    clause: tuple[int, int]
+    in_paren: bool
+    left: tuple[int, int] = (0, 0)
+    right: tuple[int, int] = (0, 0)
+    implied: bool = False  # no noun written: may take one from the start of its label
+    respective: bool = False  # its label is one part of a label shared out in order
+
+    @property
+    def has_noun(self) -> bool:
+        """A noun is written after the value (not merely implied by "tỷ lệ <noun>")."""
+        return self.noun_end > self.m.end
+
+
+@dataclass
+class _Choice:
+    rule: MetricRule
+    score: float
+    cue_span: tuple[int, int]
+    where: str  # which window decided
+
+
+class SentenceContext:
+    """A sentence (lower-cased, parentheses masked per level) and its cached pattern matches."""
+
+    def __init__(self, sent: Sentence, low: str, offset: int) -> None:
+        self.sent = sent
+        self.low = low  # lower-cased document text
+        self.offset = offset
+        self._cache: dict[int, list[tuple[int, int]]] = {}
+        self.modifier_cache: dict[tuple[int, int], int] = {}
+        # The state of the value being labelled. All per-call state lives here, never on the
+        # shared FactFinder, so one FactFinder serves any number of threads at once.
+        self.names: list[tuple[int, int]] = []  # office names in the sentence (their verbs say nothing)
+        self.exclude: list[tuple[int, int]] = []  # paren groups the current value is outside of
+        self.negated = False  # a cue hit near the current value was negated
+        self.topic: tuple[int, int] | None = None  # the fronted topic of the current value's clause
+
+    def spans(self, pat: Pattern) -> list[tuple[int, int]]:
+        key = id(pat)
+        hit = self._cache.get(key)
+        if hit is None:
+            hit = [m.span() for m in pat.finditer(self.low, self.sent.start, self.sent.end)]
+            self._cache[key] = hit
+        return hit
+
+
+def _paren_groups(text: str, base: int) -> list[tuple[int, int]]:
+    """Spans (absolute, inside the brackets) of parenthesised groups, innermost last."""
+    groups: list[tuple[int, int]] = []
+    stack: list[int] = []
+    for i, ch in enumerate(text):
+        if ch == "(":
+            stack.append(i)
+        elif ch == ")" and stack:
+            s = stack.pop()
+            groups.append((base + s + 1, base + i))
+    return groups
+
+
+def _mask(text: str, start: int, end: int, groups: list[tuple[int, int]], keep: tuple[int, int]) -> str:
+    """text[start:end] with every paren group not containing `keep` blanked (same length)."""
+    chars = list(text[start:end])
+    for gs, ge in groups:
+        if gs <= keep[0] and keep[1] <= ge:
+            continue
+        if gs >= start and ge <= end:
+            for i in range(gs - 1 - start, min(ge + 1 - start, len(chars))):
+                if 0 <= i < len(chars):
+                    chars[i] = " "
+    return "".join(chars)
+
+
+class FactFinder:
+    def __init__(self, rules: Rules) -> None:
+        self.rules = rules
+        self._part_of = {r.ratio_whole: r for r in rules.metrics if r.ratio_whole}
+        nouns = sorted(rules.noun_classes, key=len, reverse=True)
+        alternation = "|".join(r"\s+".join(map(regex.escape, n.split())) for n in nouns)
+        self._noun_end_rx = regex.compile(r"(?<![\p{L}\p{N}])(?:" + alternation + r")\s*$")
+
+    # --- per value structure ------------------------------------------------------------
+    def _noun_at(self, low: str, pos: int, limit: int) -> tuple[frozenset[str], int] | None:
+        det = _DETERMINER.match(low, pos, limit)
+        if det:
+            pos = det.end()
+        m = self.rules.noun_rx.match(low, pos, limit)
+        if not m:
+            return None
+        after = m.end()
+        if after < limit and regex.match(r"[\p{L}\p{N}]", low[after]):
+            return None
+        phrase = " ".join(low[m.start() : m.end()].split())
+        return self.rules.noun_classes.get(phrase, frozenset()), after
+
+    def _rate_subject(self, low: str, start: int, end: int) -> frozenset[str]:
+        last = None
+        for m in _RATE_SUBJECT.finditer(low, start, end):
+            last = m
+        if last is None:
+            return frozenset()
+        found = self._noun_at(low, last.end(), end)
+        if found is None or "junk" in found[0]:
+            return frozenset()
+        return found[0]
+
+    def _noun(self, low: str, end: int, limit: int, next_value: int) -> tuple[frozenset[str], int]:
+        """The noun after a value, with a list of nouns joined to it ("cán bộ, công chức").
+
+        A noun after a comma or "và" whose own phrase leads to the next value is not part of
+        the list but the head of that value's label: "có mặt 62 người, lao động hợp đồng 14
+        người" -- "lao động" starts the clause of 14, so 62 is just "người"."""
+        first = self._noun_at(low, end, limit)
+        if first is None:
+            return frozenset(), end
+        classes, after = first
+        while True:
+            joint = _NOUN_JOINT.match(low, after, limit)
+            if not joint:
+                break
+            more = self._noun_at(low, joint.end(), limit)
+            if more is None or "junk" in more[0]:
+                break
+            boundary = _CLAUSE_END.search(low, more[1], limit)
+            if next_value < (boundary.start() if boundary else limit):
+                break
+            classes, after = classes | more[0], more[1]
+        return classes, after
+
+    def _counted_label(self, low: str, start: int, m: NumberMention) -> bool:
+        """'số hồ sơ toàn trình là 2092': a year-like number linked to a label that counts a noun
+        of a metric (and names no time) is a count."""
+        lead = m.lead if m.lead >= 0 else m.start
+        a = max(start, lead - 60)
+        if not self.rules.link_rx.search(low, a, lead):
+            return False
+        label = low[a:lead]
+        cut = max(label.rfind(","), label.rfind(";"))
+        label = label[cut + 1 :]
+        if _TIME_WORD.search(label):
+            return False
+        junk = frozenset({"junk"})
+        return any("junk" not in self.rules.noun_classes.get(" ".join(n.group(0).split()), junk)
+                   for n in self.rules.noun_rx.finditer(label))
+
+    def _values(self, sent: Sentence, text: str, low: str) -> list[_Value]:
+        groups = _paren_groups(sent.text, sent.start)
+        values: list[_Value] = []
+        table = _TABLE_SEP in sent.text
+        mentions = find_numbers(text, sent.start, sent.end)
+        for i, m in enumerate(mentions):
+            next_value = mentions[i + 1].start if i + 1 < len(mentions) else sent.end
+            classes, noun_end = self._noun(low, m.end, sent.end, next_value)
+            if "junk" in classes:
+                continue
+            if m.year_like and not classes and not self._counted_label(low, sent.start, m):
+                continue  # "2025" alone is a year; "2027 hồ sơ" or "số hồ sơ ... là 2027" is a count
+            if table:
+                cell_start = text.rfind("|", sent.start, m.start)
+                first_cell = cell_start <= sent.start
+                rest = text[m.end : sent.end].lstrip()
+                if first_cell and not text[sent.start : m.start].strip() and rest.startswith("|"):
+                    continue  # the row number (STT) of a table
+                row = low[sent.start : m.start] + low[m.end : sent.end]
+                if m.unit is None and not m.is_ratio and _PERCENT_LABEL.search(row):
+                    m = dataclasses.replace(m, unit="percent")
+            if m.unit == "percent" and not classes:
+                classes = self._rate_subject(low, sent.start, m.start)
+                noun_end = m.end
+            implied = not classes and m.unit != "vnd"
+            inner = [g for g in groups if g[0] <= m.start and m.end <= g[1]]
+            container = max(inner, key=lambda g: g[0]) if inner else (sent.start, sent.end)
+            masked = _mask(text, container[0], container[1], groups, (m.start, m.end))
+            rel = m.start - container[0]
+            cs = masked.rfind(";", 0, rel) + 1
+            ce = masked.find(";", rel)
+            ce = len(masked) if ce < 0 else ce
+            clause = (container[0] + cs, container[0] + ce)
+            lead = m.lead if m.lead >= 0 else m.start
+            linked = bool(self.rules.link_rx.search(low, max(clause[0], lead - 20), lead))
+            values.append(
+                _Value(m, classes, noun_end, linked, container, clause, bool(inner), implied=implied)
+            )
+        return values
+
+    def _windows(self, values: list[_Value], low: str, masked_for) -> None:
+        """Assign left/right label windows to values sharing a clause."""
+        by_clause: dict[tuple[int, int], list[_Value]] = {}
+        for v in values:
+            by_clause.setdefault(v.clause, []).append(v)
+        for clause, vs in by_clause.items():
+            vs.sort(key=lambda v: v.m.start)
+            text = masked_for(vs[0])
+            c0 = clause[0]
+            bounds: list[int] = []  # where the text between value i-1 and value i is cut
+            for i, v in enumerate(vs):
+                lead = v.m.lead if v.m.lead >= 0 else v.m.start
+                prev = vs[i - 1] if i else None
+                if prev is None:
+                    start = c0
+                    frame = self.rules.frame_rx.match(text, 0, lead - c0)
+                    if frame and regex.search(r"\p{L}", text[frame.end() : lead - c0]):
+                        start = c0 + frame.end()  # "Tại Bộ phận một cửa, | xã tiếp nhận 1.530 hồ sơ"
+                    v.left = (self._after_colon(text, c0, start, lead), lead)
+                    bounds.append(c0)
+                    continue
+                start = max(prev.noun_end, prev.m.end)
+                commas = [c for c in _COMMA.finditer(text, start - c0, lead - c0)
+                          if not self._list_comma(text, c.start())]
+                if commas:  # "822 hồ sơ đã giải quyết, 295 hồ sơ ...": the comma ends the first
+                    cut = c0 + commas[0].start()
+                    left_start = c0 + commas[-1].end()
+                elif prev.has_noun:
+                    seps = list(_SEPARATOR.finditer(text, start - c0, lead - c0))
+                    cut = c0 + seps[-1].start() if seps else lead
+                    left_start = c0 + seps[-1].end() if seps else lead
+                    if seps and len(seps[-1].group(0)) > 4:  # "trên tổng số": the next value's label
+                        left_start = cut
+                else:
+                    cut = left_start = start
+                bounds.append(cut)
+                v.left = (self._after_colon(text, c0, left_start, lead), lead)
+            for i, v in enumerate(vs):
+                right_end = clause[1] if i + 1 == len(vs) else bounds[i + 1]
+                scope = self.rules.scope_rx.search(text, v.noun_end - c0, max(v.noun_end, right_end) - c0)
+                if scope:
+                    right_end = c0 + scope.start()
+                v.right = (v.noun_end, max(v.noun_end, right_end))
+
+    def _respectively(self, values: list[_Value], low: str) -> None:
+        """'Hồ sơ trực tuyến và hồ sơ trực tiếp chiếm tỷ lệ tương ứng 91% và 9%': values listed in
+        order after a respectively-word take the parts of the coordinated label before it, in order.
+        Only when the label has at least as many parts as there are values (the last parts are the
+        coordinated ones; a leading adjunct \"Trong kỳ, ...\" is not)."""
+        rx = self.rules.respectively_rx
+        vs = sorted(values, key=lambda v: v.m.start)
+        i = 0
+        while i < len(vs):
+            v = vs[i]
+            marker = rx.search(low, v.left[0], v.left[1]) if v.left[0] < v.left[1] else None
+            j = i
+            while marker and j + 1 < len(vs) and vs[j + 1].clause == v.clause:
+                nxt = vs[j + 1]
+                lead = nxt.m.lead if nxt.m.lead >= 0 else nxt.m.start
+                gap = _VALUE_JOINT.fullmatch(low, max(vs[j].noun_end, vs[j].m.end), lead)
+                if not gap or not gap.group(0).strip():
+                    break
+                j += 1
+            n = j - i + 1
+            if not marker or n < 2:
+                i += 1
+                continue
+            cuts = [c.span() for c in _LABEL_JOINT.finditer(low, v.left[0], marker.start())]
+            starts = [v.left[0]] + [e for _s, e in cuts]
+            ends = [s for s, _e in cuts] + [marker.start()]
+            parts = [(a, b) for a, b in zip(starts, ends, strict=True) if regex.search(r"\p{L}", low[a:b])]
+            if len(parts) >= n:
+                for k, part in enumerate(parts[-n:]):
+                    vs[i + k].left = part
+                    vs[i + k].respective = True
+            i = j + 1
+
+    def _list_comma(self, text: str, at: int) -> bool:
+        """A comma between two nouns lists them ("được tổ chức, công dân gửi qua Cổng"); it does
+        not end the clause of the value before it."""
+        if text[at] != ",":
+            return False
+        return bool(self._noun_end_rx.search(text, max(0, at - 40), at)
+                    and self.rules.noun_rx.match(text, at + 1))
+
+    @staticmethod
+    def _after_colon(text: str, c0: int, start: int, lead: int) -> int:
+        """'Kết quả giải quyết TTHC: tiếp nhận 457 hồ sơ': the label is what follows the colon
+        (the words before it head the clause); 'Số lượng máy tính: 96' keeps its label."""
+        colon = text.rfind(":", start - c0, lead - c0)
+        if colon < 0 or not regex.search(r"\p{L}", text[colon + 1 : lead - c0]):
+            return start
+        topic = text[start - c0 : colon]
+        if _TOPIC_HEADER.match(text, start - c0, colon) and not regex.search(r"[,;:]", topic):
+            return start  # "Về hồ sơ chưa có kết quả: còn 82 hồ sơ": the topic is the label
+        return c0 + colon + 1
+
+    # --- matching -----------------------------------------------------------------------
+    @staticmethod
+    def _in(ctx: SentenceContext, spans: list[tuple[int, int]], a: int, b: int) -> list[tuple[int, int]]:
+        groups = ctx.exclude
+        names = ctx.names
+        return [
+            s for s in spans
+            if s[0] >= a and s[1] <= b and not any(g[0] - 1 <= s[0] and s[1] <= g[1] + 1 for g in groups)
+            and not any(n[0] < s[0] < n[1] for n in names)
+        ]
+
+    def _affirmed(self, ctx: SentenceContext, hits: list[tuple[int, int]]) -> list[tuple[int, int]]:
+        """Cue hits not in the scope of a negator before them: "không muộn hơn hạn" is not
+        "muộn", "số máy tính chưa cài phần mềm diệt virus" is not "diệt virus"."""
+        neg, own = self.rules.negation_rx, self.rules.negator_rx
+        kept = [h for h in hits
+                if own.match(ctx.low, h[0], h[1]) or not neg.search(ctx.low, max(0, h[0] - 60), h[0])]
+        if len(kept) < len(hits):
+            ctx.negated = True
+        return kept
+
+    def _context_bonus(self, ctx: SentenceContext, pats: tuple[Pattern, ...],
+                       regions: list[tuple[str, int, int]], heading_low: str,
+                       cue_span: tuple[int, int]) -> float | None:
+        """Bonus for the nearest place a context is found. Around the value, a context next to
+        the cue counts more than one far off in another clause: in "07 hồ sơ đang giải quyết đã
+        quá hạn, UBND ... hẹn lại thời gian trả kết quả", "quá hạn" is governed by "đang giải
+        quyết", not by "trả kết quả"."""
+        for name, a, b in regions:
+            gaps = [max(h[0] - cue_span[1], cue_span[0] - h[1], 0)
+                    for p in pats for h in self._in(ctx, ctx.spans(p), a, b)]
+            if gaps:
+                near = min(gaps) if name == "local" else 0
+                return _CONTEXT_BONUS[name] - min(_CONTEXT_FAR_MAX, _CONTEXT_FAR_COST * near)
+        for p in pats:
+            if heading_low and p.search(heading_low):
+                return _CONTEXT_BONUS["heading"]
+        return None
+
+    def _score_cue(self, cue: Cue, ctx: SentenceContext, window: tuple[int, int], side: str,
+                   anchor: int, regions, heading_low: str) -> tuple[float, tuple[int, int]] | None:
+        a, b = window
+        if a >= b:
+            return None
+        total_len = 0
+        best_dist = None
+        span = None
+        modifier_at = self._modifier_start(ctx, a, b)
+        # right of "N <noun>": words before the predicate ("được", "đã") restrict the noun, the
+        # predicate names the metric ("100% máy tính kết nối mạng | được cài đặt ... mã độc")
+        predicate_at = self._predicate_start(ctx, a, b) if side == "right" else a
+        penalty = 0.0
+        outside = False
+        for part in cue.parts:
+            hits = self._affirmed(ctx, self._in(ctx, ctx.spans(part), a, b))
+            if side == "right" and hits:
+                # a hit within the value's noun ("máy tính" of "17 máy tính") names nothing by
+                # itself; it counts only as a piece of a cue reaching past the noun
+                beyond = [h for h in hits if h[1] > anchor]
+                if beyond:
+                    hits, outside = beyond, True
+                elif len(cue.parts) == 1:
+                    hits = []
+            if not hits:
+                if self._in_topic(ctx, part):
+                    # named by the fronted topic ("Đối với doanh nghiệp, ..."): a part of the cue
+                    # that says nothing of where the label is
+                    total_len += 1
+                    outside = True
+                    continue
+                return None
+            # nearest hit, but one in the head of the label before any in a modifier
+            if side == "left":
+                hit = max(hits, key=lambda s: (s[0] < modifier_at, s[1]))
+                dist = anchor - hit[1]
+            else:
+                hit = min(hits, key=lambda s: (s[0] >= modifier_at, s[0]))
+                dist = hit[0] - (predicate_at if hit[0] >= predicate_at else anchor)
+            if hit[0] >= modifier_at:
+                penalty = _MODIFIER_COST
+            elif hit[1] <= predicate_at:
+                penalty = max(penalty, _RESTRICTIVE_COST)
+            # only the words past the noun say something the noun did not
+            total_len += hit[1] - (max(hit[0], anchor) if side == "right" else hit[0])
+            if best_dist is None or dist < best_dist:
+                best_dist, span = dist, hit
+        if side == "right" and not outside:
+            return None
+        if span is None:
+            return None  # only the topic names it: the label itself must say something
+        for p in cue.not_:
+            if self._in(ctx, ctx.spans(p), a, b) or self._in_topic(ctx, p):
+                return None
+        bonus = 0.0
+        if cue.context:
+            found = self._context_bonus(ctx, cue.context, regions, heading_low, span)  # type: ignore[arg-type]
+            if found is None:
+                return None
+            bonus = found
+        score = total_len + bonus - penalty - _DISTANCE_COST * max(best_dist or 0, 0)
+        return score, span  # type: ignore[return-value]
+
+    def _topic_of(self, v: _Value, first: _Value, low: str) -> tuple[int, int] | None:
+        """The fronted topic of v's clause: "Đối với doanh nghiệp, hộ kinh doanh, | 95% TTHC ..." --
+        from the opener to the last comma before the clause's first value."""
+        lead = first.m.lead if first.m.lead >= 0 else first.m.start
+        m = self.rules.topic_rx.match(low, v.clause[0], lead)
+        if not m:
+            return None
+        comma = low.rfind(",", m.end(), lead)
+        return (m.start(), comma) if comma > 0 else None
+
+    def _in_topic(self, ctx: SentenceContext, pat: Pattern) -> bool:
+        return bool(ctx.topic and self._in(ctx, ctx.spans(pat), *ctx.topic))
+
+    def _predicate_start(self, ctx: SentenceContext, a: int, b: int) -> int:
+        """Where the predicate of "N <noun> ..." begins (`a` when no marker: all predicate)."""
+        key = (-a, b)
+        hit = ctx.modifier_cache.get(key)
+        if hit is None:
+            m = self.rules.predicate_rx.search(ctx.low, a, b) if self.rules.predicate_rx else None
+            hit = m.start() if m and ctx.low[a:m.start()].strip() else a
+            ctx.modifier_cache[key] = hit
+        return hit
+
+    def _modifier_start(self, ctx: SentenceContext, a: int, b: int) -> int:
+        """Where the label's modifier begins: "mức liên thông | giữa phần mềm của xã với các nền
+        tảng dùng chung" -- the head names the metric, the words after "giữa"/"với" are its
+        arguments. `b` (nothing) when the window has no modifier opener."""
+        key = (a, b)
+        hit = ctx.modifier_cache.get(key)
+        if hit is None:
+            m = self.rules.modifier_rx.search(ctx.low, a, b) if self.rules.modifier_rx else None
+            hit = m.start() if m else b
+            ctx.modifier_cache[key] = hit
+        return hit
+
+    def _best(self, cands: list[MetricRule], ctx: SentenceContext, window: tuple[int, int], side: str,
+              anchor: int, regions, heading_low: str) -> _Choice | None:
+        best: _Choice | None = None
+        for rule in cands:
+            if any(self._in(ctx, ctx.spans(p), *window) or self._in_topic(ctx, p) for p in rule.not_):
+                continue
+            for cue in rule.cues:
+                scored = self._score_cue(cue, ctx, window, side, anchor, regions, heading_low)
+                if scored and (best is None or scored[0] > best.score):
+                    best = _Choice(rule, scored[0], scored[1], side)
+        return best
+
+    def _candidates(self, v: _Value) -> list[MetricRule]:
+        unit = v.m.unit or "count"
+        out = []
+        for rule in self.rules.metrics:
+            if rule.unit != unit:
+                continue
+            if v.noun_classes and not (v.noun_classes & rule.nouns):
+                continue
+            out.append(rule)
+        return out
+
+    def _scope_region(self, v: _Value, values_text: str, sent: Sentence, groups) -> tuple[int, int] | None:
+        if v.in_paren:
+            # the clause of the enclosing level, up to the opening bracket
+            outer = [g for g in groups if g[0] < v.container[0] - 1 < g[1]]
+            base = max(outer, key=lambda g: g[0]) if outer else (sent.start, sent.end)
+            open_at = v.container[0] - 1
+            seg = values_text[base[0] - sent.start : open_at - sent.start]
+            cut = seg.rfind(";")
+            return (base[0] + cut + 1, open_at)
+        seg = values_text[: v.m.start - sent.start]
+        found = None
+        for m in self.rules.scope_rx.finditer(seg):
+            found = m
+        if not found:
+            return None
+        opener = sent.start + found.start()
+        before = values_text[: found.start()]
+        semi = before.rfind(";")
+        clause_start = sent.start + semi + 1
+        if not before[semi + 1 :].strip(" ,:-"):
+            prev_semi = before.rfind(";", 0, max(semi, 0))
+            return (sent.start + prev_semi + 1, sent.start + max(semi, 0))
+        return (clause_start, opener)
+
+    # --- main ---------------------------------------------------------------------------
+    def sentence_facts(self, sent: Sentence, text: str, low: str, default_kind: str) -> list[Fact]:
+        values = self._values(sent, text, low)
+        if not values:
+            return []
+        groups = _paren_groups(sent.text, sent.start)
+        masks: dict[tuple[int, int], str] = {}
+
+        def masked_for(v: _Value) -> str:
+            key = v.container
+            if key not in masks:
+                full = _mask(low, key[0], key[1], groups, (v.m.start, v.m.end))
+                masks[key] = full
+            cs = v.clause[0] - key[0]
+            return masks[key][cs : cs + (v.clause[1] - v.clause[0])]
+
+        self._windows(values, low, masked_for)
+        self._respectively(values, low)
+        # by clause: the noun the last linked label opened with, and the noun modifying it
+        carried: dict[tuple[int, int], tuple[frozenset[str], frozenset[str]]] = {}
+        for v in sorted(values, key=lambda x: x.m.start):
+            if v.implied and v.left[0] < v.left[1]:
+                # "Công chức tại Trung tâm ... | 14", "Số hồ sơ tiếp nhận là 5.297": the label's noun
+                bullet = _BULLET.match(low, v.left[0], v.left[1])
+                at = bullet.end() if bullet else v.left[0]
+                found = self._noun_at(low, at, v.left[1])
+                head = carried.get(v.clause)
+                said = " ".join(low[at : found[1]].split()) if found else ""
+                if head and v.linked and (found is None or said in head[1]):
+                    # parallel labels share the head noun of the first: "Hồ sơ DVC toàn trình là
+                    # 133, DVC một phần là 366" -- the second repeats only the modifier, 366 is dossiers
+                    v.noun_classes = head[0]
+                    continue
+                if found and "junk" not in found[0]:
+                    v.noun_classes = found[0]
+                    if v.linked:
+                        rest = regex.match(r"\s*", low[found[1] : v.left[1]])
+                        mod_at = found[1] + (rest.end() if rest else 0)
+                        mod = self._noun_at(low, mod_at, v.left[1])
+                        # the modifier may be inside the head's own phrase ("hồ sơ tthc")
+                        words = " ".join(low[at : found[1]].split()).split()
+                        mods = {" ".join(words[i:]) for i in range(1, len(words))}
+                        if mod:
+                            mods.add(" ".join(low[mod_at : mod[1]].split()))
+                        carried[v.clause] = (found[0], frozenset(mods))
+                        continue
+            carried.pop(v.clause, None)
+        ctx = SentenceContext(sent, low, sent.start)
+        ctx.names = ctx.spans(self.rules.office_names) if self.rules.office_names else []
+        top_masked = _mask(low, sent.start, sent.end, groups, (-1, -1))
+        heading_low = sent.heading.lower()
+        facts: list[Fact] = []
+        chosen: list[tuple[_Value, _Choice, float]] = []
+        pending: list[_Value] = []  # shares in parentheses no cue named
+        firsts: dict[tuple[int, int], _Value] = {}
+        prevs: dict[int, _Value] = {}
+        last: dict[tuple[int, int], _Value] = {}
+        outer: _Value | None = None
+        for v in sorted(values, key=lambda x: x.m.start):
+            firsts.setdefault(v.clause, v)
+            if v.clause in last:
+                prevs[id(v)] = last[v.clause]
+            elif v.in_paren and outer is not None and v.container[0] - 1 >= max(outer.noun_end, outer.m.end) \
+                    and not low[max(outer.noun_end, outer.m.end) : v.container[0] - 1].strip():
+                prevs[id(v)] = outer  # "chiếm 4,84% (tương ứng 24 hồ sơ)": restates the value before
+            last[v.clause] = v
+            if not v.in_paren:
+                outer = v
+        for v in values:
+            first = firsts[v.clause]
+            bare = v.m.unit is None and not v.has_noun and not v.m.is_ratio
+            if bare and not v.linked and v is not first and v.left[0] >= v.left[1]:
+                continue  # "03 đường truyền ... chuyên dùng 2,": a footnote mark, not a value
+            cands = self._candidates(v)
+            if not cands:
+                continue
+            ctx.exclude = [g for g in groups if not (g[0] <= v.m.start and v.m.end <= g[1])]
+            ctx.negated = False
+            ctx.topic = self._topic_of(v, first, low)
+            head = (v.clause[0], first.left[1]) if v is not first else None
+            scope = self._scope_region(v, top_masked, sent, groups)
+            regions = [("local", v.left[0], v.right[1])]
+            if head:
+                regions.append(("head", *head))
+            if scope:
+                regions.append(("scope", *scope))
+            label_first = v.linked or not v.has_noun or v.respective
+            if label_first and v.has_noun and self.rules.partitive_rx.match(low, v.left[0], v.left[1]):
+                label_first = False  # "Trong số thủ tục ...: 230 thủ tục <predicate>"
+            sides = ["left", "right"] if label_first else ["right", "left"]
+            prev = prevs.get(id(v))
+            if prev is not None and self.rules.correspondence_rx.fullmatch(low, v.left[0], v.left[1]):
+                # "chiếm 62,86%, tương ứng 2.910 hồ sơ": the label of the value restated
+                sides.insert(0, "restated")
+            choice = None
+            confidence = 0.0
+            if v.has_noun:
+                # last, a cue reaching across the value's own noun: "90% kết quả ... được cấp
+                # dưới dạng bản điện tử", "100% văn bản đi, đến ... được ký số"
+                sides.append("noun+right")
+            for i, side in enumerate(sides):
+                if side == "restated":
+                    window = (prev.left[0], prev.right[1])  # type: ignore[union-attr]
+                    anchor, side = window[1], "left"
+                elif side == "left":
+                    window, anchor = v.left, v.left[1]
+                else:
+                    window = v.right if side == "right" else (v.m.end, v.right[1])
+                    anchor, side = v.noun_end, "right"
+                choice = self._best(cands, ctx, window, side, anchor, regions, heading_low)
+                if choice:
+                    confidence = (0.9, 0.8, 0.75, 0.7)[i]
+                    break
+            if choice is None and prev is not None and v.m.unit == "percent":
+                # "179 hồ sơ thuộc dịch vụ công trực tuyến một phần, chiếm tỷ lệ 68,58 %"
+                window = (prev.m.end, prev.right[1])
+                choice = self._best(cands, ctx, window, "left", window[1], regions, heading_low)
+                confidence = 0.7
+            if choice is None and head:
+                choice = self._best(cands, ctx, head, "left", head[1], regions, heading_low)
+                confidence = 0.65
+            if choice is None and v.noun_classes and not ctx.negated:
+                # (a negated cue means the value counts the complement: "số thôn chưa có Tổ
+                # công nghệ số" is not the number of villages, so the noun alone says nothing)
+                only = [r for r in cands if r.noun_only & v.noun_classes]
+                if len(only) == 1:
+                    choice = _Choice(only[0], 0.0, (v.m.start, v.noun_end), "noun")
+                    confidence = 0.6
+            if choice is None:
+                if v.m.unit == "percent" and v.in_paren:
+                    pending.append(v)
+                continue
+            chosen.append((v, choice, confidence))
+        self._wholes_by_noun(chosen)
+        self._shares(chosen, pending, low)
+        self._comma_shares(chosen, prevs, low)
+        for v, choice, confidence in chosen:
+            if choice.where in ("left", "right"):
+                dist = abs((v.m.start if choice.cue_span[1] <= v.m.start else choice.cue_span[0]) - v.m.end)
+                if dist > 60:
+                    confidence -= 0.1
+            if v.m.is_ratio and not choice.rule.ratio_whole and choice.rule.code in self._part_of:
+                # "12/14 tiêu chí" labelled as the whole: the written part is the other metric
+                choice = _Choice(self._part_of[choice.rule.code], choice.score, choice.cue_span, choice.where)
+            kind = self._kind(ctx, sent, v, default_kind)
+            facts.append(self._fact(choice.rule, v.m.value, v, sent, kind, confidence, choice))
+            if v.m.is_ratio and choice.rule.ratio_whole:
+                whole = self.rules.by_code[choice.rule.ratio_whole]
+                facts.append(self._fact(whole, float(v.m.whole), v, sent, kind, confidence, choice, "whole"))
+        return facts
+
+    def _shares(self, chosen: list[tuple[_Value, _Choice, float]], pending: list[_Value], low: str) -> None:
+        """'đã cài phần mềm diệt virus: 58 máy (đạt 82,86%)', 'Tổ ... ở 23 thôn (chiếm 63,89% tổng số
+        thôn)': a bare share in parentheses closing the phrase of a count is the share of that
+        count's part -- the percent metric the part's metric names as its `share`."""
+        for v in pending:
+            lead = v.m.lead if v.m.lead >= 0 else v.m.start
+            if not _SHARE_LEAD.fullmatch(low, v.container[0], lead):
+                continue
+            if regex.search(r"[\p{L}\p{N}]", low[v.noun_end : v.container[1]]):
+                continue  # the share says more than the part it measures
+            open_at = v.container[0] - 1
+            for u, choice, conf in chosen:
+                if u.in_paren and u.container == v.container:
+                    continue
+                end = max(u.noun_end, u.m.end)
+                between = _FIXED_PAIR.sub(" ", low[end:open_at])
+                if end > open_at or regex.search(r"[\p{N},;:()]", between) or open_at - end > 80:
+                    continue  # the parentheses close the part's own phrase
+                rule = choice.rule
+                if u.m.is_ratio and not rule.ratio_whole and rule.code in self._part_of:
+                    rule = self._part_of[rule.code]
+                share = self.rules.by_code.get(rule.share) if rule.share else None
+                if share is None or (v.noun_classes and not v.noun_classes & share.nouns):
+                    continue
+                chosen.append((v, _Choice(share, choice.score, choice.cue_span, "share"), conf - 0.1))
+                break
+
+    def _comma_shares(self, chosen: list[tuple[_Value, _Choice, float]], prevs: dict[int, _Value],
+                      low: str) -> None:
+        """'một phần: 339 hồ sơ, chiếm 75,13% số hồ sơ nộp qua mạng': a share led by 'chiếm' right
+        after a count, followed by the whole it is taken of ('số hồ sơ ...', 'tổng số ...'), is the
+        share of that count's part; the words after it name the whole, not the part."""
+        by_value = {id(u): (u, c) for u, c, _ in chosen}
+        for i, (v, choice, conf) in enumerate(chosen):
+            prev = prevs.get(id(v))
+            if v.m.unit != "percent" or prev is None or id(prev) not in by_value:
+                continue
+            lead = v.m.lead if v.m.lead >= 0 else v.m.start
+            if not _COMMA_SHARE.fullmatch(low, max(prev.noun_end, prev.m.end), lead):
+                continue
+            if not _WHOLE_AFTER.match(low, v.m.end, max(v.m.end, v.right[1])):
+                continue
+            rule = by_value[id(prev)][1].rule
+            share = self.rules.by_code.get(rule.share) if rule.share else None
+            if share is None or share is choice.rule:
+                continue
+            chosen[i] = (v, _Choice(share, choice.score, choice.cue_span, "share"), conf)
+
+    def _wholes_by_noun(self, chosen: list[tuple[_Value, _Choice, float]]) -> None:
+        """'Có 14 tiêu chí cần đánh giá, xã đạt 12 tiêu chí': a value named by its noun alone, next
+        to a value of the same metric named by a cue and not larger, is the whole (ratio_whole)."""
+        for i, (v, choice, conf) in enumerate(chosen):
+            whole = choice.rule.ratio_whole
+            if choice.where != "noun" or not whole or v.m.is_ratio:
+                continue
+            if any(c.rule is choice.rule and c.where != "noun" and w.m.value <= v.m.value
+                   for w, c, _ in chosen if w is not v):
+                new = _Choice(self.rules.by_code[whole], choice.score, choice.cue_span, "noun-whole")
+                chosen[i] = (v, new, conf)
+
+    def _kind(self, ctx: SentenceContext, sent: Sentence, v: _Value, default_kind: str) -> str:
+        lead = v.m.lead if v.m.lead >= 0 else v.m.start
+        best: tuple[int, str] | None = None
+        for kind, pat in self.rules.kind_cues:
+            for _s, e in ctx.spans(pat):
+                if e <= lead and (best is None or e > best[0]):
+                    best = (e, kind)
+        if best:
+            return best[1]
+        return default_kind
+
+    def _fact(self, rule: MetricRule, value: float, v: _Value, sent: Sentence, kind: str,
+              confidence: float, choice: _Choice, role: str = "") -> Fact:
+        return Fact(
+            metric=rule.code,
+            kind=kind,
+            value=float(value),
+            unit=rule.unit,
+            qualifier=v.m.qualifier if not role else "eq",
+            char_start=sent.start,
+            char_end=sent.end,
+            evidence=sent.text,
+            extractor=f"metrics.yaml:{rule.code}:{choice.where}" + (f":{role}" if role else ""),
+            confidence=round(max(0.05, min(1.0, confidence)), 2),
+        )

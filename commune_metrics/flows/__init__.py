@@ -1,0 +1,9 @@
+"""Prefect flows: a thin layer over the same functions the in-process CLI uses.
+
+Importing this package sets Prefect's offline defaults (flows/_env.py) before Prefect
+itself is imported, so always import `commune_metrics.flows...` before `prefect`.
+"""
+
+from commune_metrics.flows._env import configure_prefect_env
+
+configure_prefect_env()

@@ -1,0 +1,418 @@
+"""Inbox handling and the ingest loop shared by the CLI and the Prefect flow.
+
+    files = list_files(paths)                 # supported files; no symlink escapes
+    ready, busy = settled(files)              # files still growing wait for the next run
+    summary = ingest(paths, warehouse=..., archive_root=...)
+
+The loop works in chunks: hash the chunk's files, extract the ones whose bytes are new
+(`process_many`: in-process, a process pool, or Prefect tasks), then take the writer lock
+and load the chunk (one transaction per document), release it, and only then move each
+file to processed/YYYY-MM-DD/ or quarantine/ (with `<name>.reason.txt`). Holding the lock
+per chunk, not per run, lets a concurrent run or a reader in between.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+import traceback
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import date
+from itertools import chain
+from multiprocessing import get_context
+from pathlib import Path
+
+from commune_metrics.core.config import DATA_DIR, SUPPORTED_SUFFIXES, Limits
+from commune_metrics.ingest.process import (
+    ERROR,
+    QUARANTINED,
+    ProcessResult,
+    preflight,
+    process_file,
+    sha256_file,
+)
+from commune_metrics.warehouse import LOADED, SKIPPED, UNCHANGED, LoadOutcome, open_warehouse
+
+DEFAULT_ARCHIVE_ROOT = DATA_DIR / "raw"
+REASON_SUFFIX = ".reason.txt"
+STILL_BEING_WRITTEN = "still being written; left for the next run"
+GONE = "gone before it was read (another run took it)"
+DEFAULT_SETTLE_SECONDS = float(os.environ.get("CM_SETTLE_SECONDS", "1.0"))
+
+# A file to extract: (path, sha256 of its bytes).
+WorkItem = tuple[Path, str]
+ProcessMany = Callable[[list[WorkItem]], list[ProcessResult]]
+
+
+# -- listing ---------------------------------------------------------------------------
+
+def _supported(path: Path) -> bool:
+    name = path.name
+    return (
+        path.suffix.lower() in SUPPORTED_SUFFIXES
+        and not name.startswith(".")
+        and not name.lower().endswith(REASON_SUFFIX)
+    )
+
+
+def _inside(path: Path, root: Path) -> bool:
+    try:
+        path.resolve().relative_to(root)
+        return True
+    except (ValueError, OSError, RuntimeError):
+        return False
+
+
+def list_files(paths: Iterable[Path]) -> list[Path]:
+    """Supported files under `paths` (files or folders), sorted, without duplicates.
+
+    Folders are walked without following symlinked folders; a symlinked file is taken only
+    when its target lies inside the folder being walked, so a link cannot smuggle in
+    /etc/passwd. A file named explicitly is taken whatever its suffix (the reader then
+    refuses it with a reason)."""
+    found: dict[Path, None] = {}
+    for given in paths:
+        given = Path(given)
+        if given.is_file():
+            found.setdefault(given.absolute(), None)
+            continue
+        if not given.is_dir():
+            continue
+        root = given.resolve()
+        for folder, dirnames, filenames in os.walk(given, followlinks=False):
+            dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+            for name in sorted(filenames):
+                path = Path(folder) / name
+                if not _supported(path):
+                    continue
+                if path.is_symlink() and not _inside(path, root):
+                    continue
+                if path.is_file():
+                    found.setdefault(path.absolute(), None)
+    return list(found)
+
+
+def settled(files: Sequence[Path], interval: float = DEFAULT_SETTLE_SECONDS) -> tuple[list[Path], list[Path]]:
+    """Split files into (ready, still being written). A file counts as still being written
+    when its size or mtime changes across `interval` seconds. Files untouched for longer
+    than the interval are ready without waiting."""
+    def stat(path: Path) -> tuple[int, int] | None:
+        try:
+            st = path.stat()
+            return st.st_size, st.st_mtime_ns
+        except OSError:
+            return None
+
+    before = {p: stat(p) for p in files}
+    now_ns = time.time_ns()
+    recent = [p for p, s in before.items()
+              if s is not None and now_ns - s[1] < interval * 1e9]
+    if recent and interval > 0:
+        time.sleep(interval)
+    busy = {p for p in recent if stat(p) != before[p]}
+    ready = [p for p in files if p not in busy and before[p] is not None]
+    return ready, [p for p in files if p in busy]
+
+
+# -- archiving -------------------------------------------------------------------------
+
+_NAME_MAX = 255  # bytes per file name on Linux file systems
+
+
+def _fits(stem: str, suffix: str) -> str:
+    """`stem` cut so that stem + `__NNNN` + suffix + REASON_SUFFIX stays under _NAME_MAX bytes
+    (a 250-byte name was archived, then its reason file could not be created)."""
+    room = _NAME_MAX - len(os.fsencode(suffix + REASON_SUFFIX)) - len("__9999")
+    while stem and len(os.fsencode(stem)) > room:
+        stem = stem[:-1]
+    return stem
+
+
+def _free_name(folder: Path, name: str) -> Path:
+    """`name` in `folder`, or `stem__2.ext`, `stem__3.ext`... : never overwrite."""
+    stem, suffix = Path(name).stem, Path(name).suffix
+    if len(os.fsencode(name + REASON_SUFFIX)) > _NAME_MAX:
+        stem = _fits(stem, suffix)
+        name = stem + suffix
+    candidate = folder / name
+    n = 1
+    while candidate.exists() or candidate.is_symlink() or Path(str(candidate) + REASON_SUFFIX).exists():
+        n += 1
+        candidate = folder / f"{stem}__{n}{suffix}"
+    return candidate
+
+
+def archive(outcome: LoadOutcome, archive_root: Path, keep_inbox: bool = False,
+            today: date | None = None) -> Path | None:
+    """Move (or copy, with keep_inbox) a file whose load has committed. Skipped files stay.
+    With keep_inbox, an unchanged file is not copied again: its bytes are archived already."""
+    if outcome.outcome == SKIPPED:
+        return None
+    if keep_inbox and outcome.outcome == UNCHANGED:
+        return None
+    source = Path(outcome.path)
+    if not source.exists():
+        return None
+    if outcome.outcome == QUARANTINED:
+        folder = archive_root / "quarantine"
+    else:
+        folder = archive_root / "processed" / (today or date.today()).isoformat()
+    folder.mkdir(parents=True, exist_ok=True)
+    target = _free_name(folder, source.name)
+    reason_file = None
+    if outcome.outcome == QUARANTINED:
+        # Reason first: a run killed between the two steps leaves a reason without a file (the
+        # file is still in the inbox and is quarantined again), never a file without its reason.
+        reason_file = Path(str(target) + REASON_SUFFIX)
+        reason_file.write_text(
+            f"{source.name}\nsha256: {outcome.sha256}\nreason: {outcome.reason}\n", encoding="utf-8",
+            errors="replace",  # a name that is not UTF-8 (surrogate escapes)
+        )
+    try:
+        if keep_inbox:
+            shutil.copy2(source, target)
+        else:
+            shutil.move(str(source), str(target))
+    except BaseException:
+        if reason_file is not None:
+            reason_file.unlink(missing_ok=True)
+        raise
+    return target
+
+
+# -- processing strategies -------------------------------------------------------------
+
+def process_sequential(items: list[WorkItem], limits: Limits | None = None) -> list[ProcessResult]:
+    return [process_file(path, limits, sha256=sha) for path, sha in items]
+
+
+class PoolProcessor:
+    """Extract in worker processes. Each worker keeps its models loaded across files.
+    `spawn`, not fork: the parent may hold DuckDB and thread state that must not be copied."""
+
+    def __init__(self, workers: int, limits: Limits | None = None) -> None:
+        self.limits = limits
+        self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"))
+
+    def __call__(self, items: list[WorkItem]) -> list[ProcessResult]:
+        futures = [self.pool.submit(process_file, path, self.limits, sha) for path, sha in items]
+        results = []
+        for (path, sha), future in zip(items, futures, strict=True):
+            try:
+                results.append(future.result())
+            except Exception as exc:  # a worker died (e.g. killed for memory): skip, retry next run
+                results.append(ProcessResult(path.name, str(path), sha, None, ERROR,
+                                             code="worker_failed", reason=f"{type(exc).__name__}: {exc}"))
+        return results
+
+    def close(self) -> None:
+        self.pool.shutdown(cancel_futures=True)
+
+
+# -- the ingest loop -------------------------------------------------------------------
+
+@dataclass
+class IngestSummary:
+    run_id: int | None
+    outcomes: list[LoadOutcome] = field(default_factory=list)
+    seconds: float = 0.0
+    error: str | None = None
+
+    @property
+    def counts(self) -> Counter:
+        return Counter(o.outcome for o in self.outcomes)
+
+    def as_dict(self) -> dict:
+        return {
+            "run_id": self.run_id,
+            "seconds": round(self.seconds, 3),
+            "counts": dict(self.counts),
+            "error": self.error,
+            "files": [
+                {"file": o.source_file, "outcome": o.outcome, "reason": o.reason, "sha256": o.sha256,
+                 "version": o.version, "facts": o.facts, "archived_to": o.archived_to}
+                for o in self.outcomes
+            ],
+        }
+
+
+def ingest(
+    paths: Sequence[Path],
+    *,
+    warehouse: Path,
+    archive_root: Path = DEFAULT_ARCHIVE_ROOT,
+    keep_inbox: bool = False,
+    process_many: ProcessMany | None = None,
+    trigger: str = "cli",
+    settle_seconds: float = DEFAULT_SETTLE_SECONDS,
+    chunk_size: int | None = None,
+    lock_timeout: float | None = None,
+    on_start: Callable[[int], None] | None = None,
+    on_file: Callable[[LoadOutcome], None] | None = None,
+    on_wait: Callable[[str], None] | None = None,
+) -> IngestSummary:
+    """List, extract, load and archive every supported file under `paths`. One bad file
+    never stops the batch; only warehouse trouble (lock timeout, disk) ends it early, and
+    then the run is recorded as failed with the files done so far kept."""
+    started = time.perf_counter()
+    process_many = process_many or process_sequential
+    files, busy = settled(list_files(paths), settle_seconds)
+    # A broken setup must not send every file to quarantine: check it before the first file
+    # is extracted. With a new warehouse every file is new, so check before creating it;
+    # otherwise only once a new file turns up, so a run with nothing new loads no models.
+    preflight_done = bool(files) and not Path(warehouse).exists()
+    if preflight_done:
+        preflight()
+
+    with open_warehouse(warehouse, lock_timeout=lock_timeout, on_wait=on_wait) as wh:
+        run_id = wh.start_run(trigger)
+        known = wh.loaded_hashes()
+        busy_outcomes = [wh.record_skipped(run_id, p.name, str(p), None, STILL_BEING_WRITTEN)
+                         for p in busy]
+    summary = IngestSummary(run_id=run_id)
+    if on_start:
+        on_start(len(files) + len(busy))
+
+    def emit(outcome: LoadOutcome) -> None:
+        summary.outcomes.append(outcome)
+        if on_file:
+            on_file(outcome)
+
+    for outcome in busy_outcomes:
+        emit(outcome)
+    try:
+        # With a processor that has `submit` (commune_metrics.ingest.parallel), pipelined: the next chunk is
+        # handed to the worker processes before the current one is loaded, so they stay busy
+        # while the single writer loads.
+        pipelined = hasattr(process_many, "submit")
+        pending: tuple[list[Hashed], list[WorkItem], Callable[[], list[ProcessResult]]] | None = None
+        # New files per chunk (one writable open each): 16 per extraction process by default.
+        size = chunk_size or 16 * max(1, getattr(process_many, "workers", 1))
+        for hashed in chain(_hashed_chunks(files, known, max(1, size)), [None]):
+            started_next = None
+            if hashed is not None:
+                todo = [(p, sha) for p, sha, _err in hashed if sha is not None and sha not in known]
+                check_setup = bool(todo) and not preflight_done
+                if check_setup and not pipelined:
+                    preflight()
+                started_next = (hashed, todo, _start(process_many, todo))
+                if check_setup and pipelined:
+                    preflight()  # while the workers start; nothing is loaded before it passes
+                preflight_done = preflight_done or check_setup
+            if pipelined:
+                to_load, pending = pending, started_next
+            else:
+                to_load = started_next
+            if to_load is None:
+                continue
+            outcomes = _load_chunk(*to_load, known, run_id, warehouse, lock_timeout, on_wait)
+            for outcome in outcomes:
+                try:
+                    target = archive(outcome, archive_root, keep_inbox)
+                    outcome.archived_to = str(target) if target else None
+                except OSError as exc:
+                    # Loaded but not moved: the next run sees the hash and archives it then.
+                    outcome.reason = f"{outcome.reason + '; ' if outcome.reason else ''}not archived: {exc}"
+                emit(outcome)
+    except BaseException as exc:
+        summary.error = f"{type(exc).__name__}: {exc}"
+        summary.seconds = time.perf_counter() - started
+        _finish(warehouse, summary, lock_timeout, traceback.format_exc(limit=5))
+        raise
+    summary.seconds = time.perf_counter() - started
+    _finish(warehouse, summary, lock_timeout, None)
+    return summary
+
+
+Hashed = tuple[Path, str | None, str | None]  # path, sha256, why it could not be hashed
+
+
+def _hash(path: Path) -> Hashed:
+    try:
+        return path, sha256_file(path), None
+    except FileNotFoundError:
+        return path, None, GONE
+    except OSError as exc:
+        return path, None, f"unreachable: {exc.strerror or exc}"
+
+
+def _hashed_chunks(files: list[Path], known: set[str], size: int) -> Iterator[list[Hashed]]:
+    """Files in order, hashed, in chunks holding up to `size` files to extract. Files already
+    loaded cost only an audit row, so they do not count: an inbox with nothing new is one
+    chunk (one writable open of the warehouse), not one per `size` files."""
+    chunk: list[Hashed] = []
+    new = 0
+    for path in files:
+        item = _hash(path)
+        chunk.append(item)
+        new += item[1] is not None and item[1] not in known
+        if new >= size:
+            yield chunk
+            chunk, new = [], 0
+    if chunk:
+        yield chunk
+
+
+def _start(process_many: ProcessMany, todo: list[WorkItem]) -> Callable[[], list[ProcessResult]]:
+    """Begin extracting `todo`; the returned function gives the results. A processor with
+    `submit` (commune_metrics.ingest.parallel) runs in the background; a plain function runs now."""
+    if not todo:
+        return list
+    submit = getattr(process_many, "submit", None)
+    if submit is not None:
+        return submit(todo)
+    results = process_many(todo)
+    return lambda: results
+
+
+def _load_chunk(hashed: list[Hashed], todo: list[WorkItem], collect: Callable[[], list[ProcessResult]],
+                known: set[str], run_id: int, warehouse: Path, lock_timeout: float | None,
+                on_wait: Callable[[str], None] | None) -> list[LoadOutcome]:
+    results: dict[str, ProcessResult] = {}
+    if todo:
+        for (path, _sha), result in zip(todo, collect(), strict=True):
+            # A cached result (Prefect) may come from the same bytes under another name.
+            result.path, result.source_file = str(path), path.name
+            results[str(path)] = result
+
+    outcomes: list[LoadOutcome] = []
+    # One transaction for the chunk (Warehouse.batch): one commit instead of one per file.
+    with open_warehouse(warehouse, lock_timeout=lock_timeout, on_wait=on_wait) as wh, wh.batch():
+        for path, sha, err in hashed:
+            if sha is None:
+                outcomes.append(wh.record_skipped(run_id, path.name, str(path), None, err or "unreachable"))
+            elif sha in known:
+                outcomes.append(wh.record_unchanged(run_id, path.name, str(path), sha))
+            else:
+                result = results.get(str(path))
+                if result is None:
+                    outcomes.append(wh.record_skipped(run_id, path.name, str(path), sha, "not processed"))
+                    continue
+                outcome = wh.load(result, run_id)
+                outcomes.append(outcome)
+                if outcome.outcome in (LOADED, UNCHANGED):
+                    known.add(sha)
+    return outcomes
+
+
+def _finish(warehouse: Path, summary: IngestSummary, lock_timeout: float | None,
+            error_text: str | None) -> None:
+    if summary.run_id is None:
+        return
+    try:
+        with open_warehouse(warehouse, lock_timeout=lock_timeout) as wh:
+            errors = sum(1 for o in summary.outcomes
+                         if o.outcome == SKIPPED and o.reason not in (STILL_BEING_WRITTEN, GONE))
+            wh.finish_run(summary.run_id, dict(summary.counts), errors=errors, error_text=error_text)
+            if error_text is None:
+                from commune_metrics.warehouse.corrections import apply_default_corrections
+
+                apply_default_corrections(wh.con)  # data/corrections.csv, re-applied on every ingest
+    except Exception:
+        if error_text is None:
+            raise
+        # Already failing: the original error matters more than the bookkeeping one.

@@ -1,0 +1,108 @@
+"""One file in, one ProcessResult out: read -> normalize -> extract -> validate.
+
+`process_file` is pure with respect to the warehouse and the inbox: it touches neither, so
+the in-process CLI, worker processes and Prefect tasks all call the same function. It never
+raises for a bad file: a ReaderError (or a crash inside extraction) becomes a quarantine
+reason. Only trouble reaching the file itself (it vanished, permissions) is reported as a
+transient "error", so the caller can leave the file in the inbox for the next run.
+
+Heavy models are lazy singletons upstream; importing them here once per process keeps them
+loaded across files.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from pathlib import Path
+
+from commune_metrics.core.config import Limits
+from commune_metrics.core.errors import ReaderError
+from commune_metrics.core.model import (
+    ERROR,
+    INTERNAL_ERROR_CODE,
+    OK,
+    QUARANTINED,
+    ProcessResult,
+)
+
+_HASH_CHUNK = 1 << 20
+
+
+class PipelineSetupError(Exception):
+    """Extraction cannot run at all (broken rules file, missing model): not any file's fault."""
+
+
+def preflight() -> None:
+    """Run read-free extraction once on a tiny built-in document, so a broken installation
+    or rules file stops the run with one clear error instead of quarantining every file.
+    Also warms the lazy model singletons of this process."""
+    from commune_metrics.checks import check
+    from commune_metrics.core.document import RawDocument, RawPage
+    from commune_metrics.extract.extractor import extract
+    from commune_metrics.readers.normalize import normalize
+
+    raw = RawDocument("preflight.txt", "0" * 64, "txt",
+                      [RawPage("BÁO CÁO\nBộ phận Một cửa tiếp nhận 10 hồ sơ.\n")], paginated=False)
+    try:
+        check(extract(normalize(raw)))
+    except Exception as exc:
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        raise PipelineSetupError(
+            f"extraction cannot run, no file was touched ({type(exc).__name__}: {first_line})"
+        ) from exc
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(_HASH_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def process_file(path: Path, limits: Limits | None = None, sha256: str | None = None) -> ProcessResult:
+    """Extract one file. `sha256` may be passed when the caller already hashed the bytes."""
+    path = Path(path)
+    started = time.perf_counter()
+    result = ProcessResult(source_file=path.name, path=str(path), sha256=sha256, size_bytes=None, status=OK)
+    try:
+        result.size_bytes = path.stat().st_size
+        if result.sha256 is None:
+            result.sha256 = sha256_file(path)
+    except OSError as exc:
+        return _finish(result, started, ERROR, "unreachable", f"{type(exc).__name__}: {exc.strerror or exc}")
+
+    # Imported here, not at module level, so a worker pays model loading only when it
+    # first processes a file, and importing this module stays cheap for the CLI.
+    from commune_metrics.checks import check
+    from commune_metrics.extract.extractor import extract
+    from commune_metrics.readers import load_document
+
+    try:
+        doc = load_document(path, limits or Limits.from_env())
+        extraction = extract(doc)
+        flags = check(extraction)
+    except ReaderError as exc:
+        return _finish(result, started, QUARANTINED, exc.code, exc.reason)
+    except (FileNotFoundError, PermissionError) as exc:
+        return _finish(result, started, ERROR, "unreachable", f"{type(exc).__name__}: {exc.strerror or exc}")
+    except Exception as exc:  # a bug on one odd file must not stop the batch
+        return _finish(result, started, QUARANTINED, INTERNAL_ERROR_CODE, f"{type(exc).__name__}: {exc}")
+
+    result.file_type = doc.file_type
+    result.meta = extraction.meta
+    result.facts = list(extraction.facts)
+    result.flags = list(flags)
+    result.pages = doc.page_count if doc.paginated else None
+    result.ocr_pages = doc.ocr_pages
+    return _finish(result, started, OK, None, None)
+
+
+def _finish(result: ProcessResult, started: float, status: str, code: str | None,
+            reason: str | None) -> ProcessResult:
+    result.status = status
+    result.code = code
+    result.reason = reason
+    result.seconds = round(time.perf_counter() - started, 4)
+    return result

@@ -1,0 +1,57 @@
+"""Readers: a file on disk -> RawDocument (text per page), or straight to a normalized Document.
+
+Every refusal is a typed ReaderError with a reason an analyst can read; anything unexpected
+inside a reader becomes CorruptFileError so one bad file never stops a batch.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from commune_metrics.core.config import Limits
+from commune_metrics.core.document import Document, RawDocument
+from commune_metrics.core.errors import CorruptFileError, ReaderError, UnsupportedFormatError
+from commune_metrics.readers.common import check_size
+from commune_metrics.readers.docx_reader import read_docx
+from commune_metrics.readers.normalize import normalize
+from commune_metrics.readers.pdf_reader import ENGINES, Engine, read_pdf
+from commune_metrics.readers.txt_reader import read_txt
+
+__all__ = ["ENGINES", "Engine", "SUPPORTED", "read_file", "load_document"]
+
+SUPPORTED = (".pdf", ".docx", ".txt")
+DEFAULT_ENGINE: Engine = "fast"
+
+
+def read_file(path: Path, limits: Limits | None = None, engine: Engine = DEFAULT_ENGINE) -> RawDocument:
+    """Read one file. Raises a ReaderError subclass (never anything else) for a file it refuses."""
+    path = Path(path)
+    limits = limits or Limits.from_env()
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {ENGINES}, not {engine!r}")
+    suffix = path.suffix.lower()
+    if suffix not in SUPPORTED:
+        raise UnsupportedFormatError(
+            f"{path.name}: '{suffix or 'no extension'}' files are not supported (only .pdf, .docx, .txt)"
+        )
+    check_size(path, limits)
+    try:
+        data = path.read_bytes()
+        if suffix == ".txt":
+            return read_txt(path, data)
+        if suffix == ".docx":
+            return read_docx(path, data, limits)
+        return read_pdf(path, data, limits, engine)
+    except ReaderError:
+        raise
+    except MemoryError as exc:
+        raise CorruptFileError(f"{path.name}: ran out of memory while reading") from exc
+    except RecursionError as exc:
+        raise CorruptFileError(f"{path.name}: structure nested too deeply") from exc
+    except Exception as exc:  # a batch must survive any file
+        raise CorruptFileError(f"{path.name}: unreadable ({type(exc).__name__}: {exc})") from exc
+
+
+def load_document(path: Path, limits: Limits | None = None, engine: Engine = DEFAULT_ENGINE) -> Document:
+    """Read and normalize one file."""
+    return normalize(read_file(path, limits, engine))

@@ -1,0 +1,37 @@
+"""Checks shared by every reader: size before reading, hashing, wrapping surprises."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from commune_metrics.core.config import Limits
+from commune_metrics.core.errors import EmptyFileError, FileTooLargeError, ReaderError
+
+
+def check_size(path: Path, limits: Limits) -> int:
+    """Refuse empty or oversized files from their size alone, before reading a byte."""
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise ReaderError(f"cannot open {path.name}: {exc.strerror or exc}") from exc
+    if size == 0:
+        raise EmptyFileError(f"{path.name} is empty (0 bytes)")
+    limit = int(limits.max_file_mb * 1024 * 1024)
+    if size > limit:
+        raise FileTooLargeError(
+            f"{path.name} is {size / 1024 / 1024:.1f} MB, over the {limits.max_file_mb:g} MB limit"
+        )
+    return size
+
+
+def sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()

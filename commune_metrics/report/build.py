@@ -1,0 +1,55 @@
+"""`commune-metrics report`: apply pending analyst corrections, read the views once, write
+the HTML report and/or the Excel export."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import duckdb
+
+from commune_metrics.core.config import DATA_DIR
+from commune_metrics.report.data import ReportData, load_report_data
+from commune_metrics.report.excel import write_workbook
+from commune_metrics.report.html_report import render_html
+from commune_metrics.warehouse.corrections import DEFAULT_CORRECTIONS_CSV, apply_corrections_csv
+
+DEFAULT_HTML = DATA_DIR / "report.html"
+log = logging.getLogger(__name__)
+
+
+def read_report_data(warehouse: Path) -> ReportData:
+    """Read-only when the warehouse already has the analysis views; a warehouse built before
+    they existed is opened for writing once, which applies the schema."""
+    from commune_metrics.warehouse import connect_readonly, open_warehouse
+
+    con = connect_readonly(Path(warehouse))
+    try:
+        return load_report_data(con)
+    except duckdb.CatalogException:
+        log.info("%s: analysis views missing; applying the schema", warehouse)
+    finally:
+        con.close()
+    with open_warehouse(Path(warehouse)) as wh:
+        return load_report_data(wh.con)
+
+
+def build_report(
+    warehouse: Path,
+    out_html: Path | None,
+    out_xlsx: Path | None,
+    corrections_csv: Path | None = DEFAULT_CORRECTIONS_CSV,
+) -> None:
+    """Write the report. With neither output given, the HTML goes to data/report.html."""
+    if out_html is None and out_xlsx is None:
+        out_html = DEFAULT_HTML
+    if corrections_csv is not None and Path(corrections_csv).is_file():
+        applied = apply_corrections_csv(warehouse, Path(corrections_csv))
+        log.info("%s: %d new correction(s) applied", corrections_csv, applied)
+    data = read_report_data(warehouse)
+    if out_html is not None:
+        out_html = Path(out_html)
+        out_html.parent.mkdir(parents=True, exist_ok=True)
+        out_html.write_text(render_html(data), encoding="utf-8")
+    if out_xlsx is not None:
+        write_workbook(data, Path(out_xlsx))

@@ -1,0 +1,38 @@
+"""DuckDB warehouse: schema (sql/*.sql, applied in name order on every writable open),
+single-writer loading with document versions, and read-only access for queries.
+
+    with open_warehouse(path) as wh:          # waits for the writer lock
+        run_id = wh.start_run("cli")
+        wh.load(process_result, run_id)       # one transaction per document
+    con = connect_readonly(path)              # for queries; never migrates
+"""
+
+from commune_metrics.warehouse.errors import WarehouseBusyError, WarehouseError, WarehouseNotFoundError
+from commune_metrics.warehouse.identity import document_key
+from commune_metrics.warehouse.store import (
+    LOADED,
+    OUTCOMES,
+    QUARANTINED,
+    SKIPPED,
+    UNCHANGED,
+    LoadOutcome,
+    Warehouse,
+    connect_readonly,
+    open_warehouse,
+)
+
+__all__ = [
+    "LOADED",
+    "OUTCOMES",
+    "QUARANTINED",
+    "SKIPPED",
+    "UNCHANGED",
+    "LoadOutcome",
+    "Warehouse",
+    "WarehouseBusyError",
+    "WarehouseError",
+    "WarehouseNotFoundError",
+    "connect_readonly",
+    "document_key",
+    "open_warehouse",
+]

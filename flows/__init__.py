@@ -1,9 +1,0 @@
-"""Prefect flows: a thin layer over the same functions the in-process CLI uses.
-
-Importing this package sets Prefect's offline defaults (flows/_env.py) before Prefect
-itself is imported, so always import `flows...` before `prefect`.
-"""
-
-from flows._env import configure_prefect_env
-
-configure_prefect_env()

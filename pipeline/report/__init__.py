@@ -1,5 +1,0 @@
-"""Analyst report: one self-contained HTML file and an Excel export of the warehouse views."""
-
-from pipeline.report.build import build_report
-
-__all__ = ["build_report"]
