@@ -1,0 +1,59 @@
+"""Assemble the real-text corpus (tests/corpus/real/) from the labellers' files and split it.
+
+Each labeller wrote docs/<x>-*.txt, sources_<x>.jsonl, gold_<x>.jsonl and NOTES_<x>.md. This
+merges them into sources.jsonl (with the split of each document), gold_dev.jsonl, gold_test.jsonl
+and NOTES.md. The split is by document, about one third to `test`, taken per labeller (their
+searches differ in level and kind) by the order of sha256(name): deterministic, and blind to
+content. Run once; later documents are appended with an explicit split.
+
+    python -m tools.real_corpus
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent / "tests" / "corpus" / "real"
+LABELLERS = ("a", "b", "c", "d")
+
+
+def _rows(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def main() -> None:
+    sources: list[dict] = []
+    gold = {"dev": [], "test": []}
+    notes = ["# Judgement calls of the real-text corpus\n",
+             "Four labellers who never saw the rules labelled with ../shared/spec/labelling.md; "
+             "their calls beyond the guide follow, one section each.\n"]
+    for who in LABELLERS:
+        rows = _rows(ROOT / f"sources_{who}.jsonl")
+        ordered = sorted(rows, key=lambda r: hashlib.sha256(r["doc"].encode()).hexdigest())
+        split = {r["doc"]: ("test" if i % 3 == 2 else "dev") for i, r in enumerate(ordered)}
+        for r in rows:
+            sources.append({**r, "labeller": who, "split": split[r["doc"]]})
+        for g in _rows(ROOT / f"gold_{who}.jsonl"):
+            doc = g["doc_meta"]["doc"] if "doc_meta" in g else g["doc"]
+            gold[split[doc]].append(g)
+        notes.append(f"\n## Labeller {who}\n\n" + (ROOT / f"NOTES_{who}.md").read_text(encoding="utf-8"))
+    with (ROOT / "sources.jsonl").open("w", encoding="utf-8") as fh:
+        for r in sources:
+            fh.write(json.dumps(r, ensure_ascii=False) + "\n")
+    for name, rows in gold.items():
+        # doc_meta lines first, as in ../shared/gold/seeds.jsonl
+        rows.sort(key=lambda g: "doc_meta" not in g)
+        with (ROOT / f"gold_{name}.jsonl").open("w", encoding="utf-8") as fh:
+            for g in rows:
+                fh.write(json.dumps(g, ensure_ascii=False) + "\n")
+    (ROOT / "NOTES.md").write_text("".join(notes), encoding="utf-8")
+    for who in LABELLERS:
+        for stem in ("sources", "gold"):
+            (ROOT / f"{stem}_{who}.jsonl").unlink()
+        (ROOT / f"NOTES_{who}.md").unlink()
+
+
+if __name__ == "__main__":
+    main()
