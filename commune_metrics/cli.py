@@ -85,7 +85,7 @@ def ingest(
     archive_root = archive_root or DEFAULT_ARCHIVE_ROOT
 
     def on_wait(message: str) -> None:
-        err_console.print(f"[dim]{escape(message)}[/]")
+        err_console.print(f"[dim]{escape(message)}[/]", soft_wrap=True)  # one line, for logs
 
     if workers is None:
         from commune_metrics.ingest.parallel import default_workers

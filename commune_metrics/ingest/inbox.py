@@ -4,11 +4,12 @@
     ready, busy = settled(files)              # files still growing wait for the next run
     summary = ingest(paths, warehouse=..., archive_root=...)
 
-The loop works in chunks: hash the chunk's files, extract the ones whose bytes are new
-(`process_many`: in-process, a process pool, or Prefect tasks), then take the writer lock
-and load the chunk (one transaction per document), release it, and only then move each
-file to processed/YYYY-MM-DD/ or quarantine/ (with `<name>.reason.txt`). Holding the lock
-per chunk, not per run, lets a concurrent run or a reader in between.
+A run opens the warehouse once (one writer connection, the writer lock held throughout) and
+works in chunks: hash the chunk's files, extract the ones whose bytes are new (`process_many`:
+in-process, a process pool, or Prefect tasks), load the chunk in one transaction, publish the
+read snapshot, and only then move each file to processed/YYYY-MM-DD/ or quarantine/ (with
+`<name>.reason.txt`). Readers never touch the writer's file (warehouse/snapshot.py), so
+nothing is gained by letting go of it between chunks; a second run waits for this one.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from commune_metrics.ingest.process import (
     process_file,
     sha256_file,
 )
-from commune_metrics.warehouse import LOADED, SKIPPED, UNCHANGED, LoadOutcome, open_warehouse
+from commune_metrics.warehouse import LOADED, SKIPPED, UNCHANGED, LoadOutcome, Warehouse, open_warehouse
 
 DEFAULT_ARCHIVE_ROOT = DATA_DIR / "raw"
 REASON_SUFFIX = ".reason.txt"
@@ -268,11 +269,20 @@ def ingest(
     if preflight_done:
         preflight()
 
+    # One writer connection for the whole run (the lock with it): readers use the snapshot
+    # the writer publishes after each committed chunk, so nobody needs the file in between.
     with open_warehouse(warehouse, lock_timeout=lock_timeout, on_wait=on_wait) as wh:
-        run_id = wh.start_run(trigger)
-        known = wh.loaded_hashes()
-        busy_outcomes = [wh.record_skipped(run_id, p.name, str(p), None, STILL_BEING_WRITTEN)
-                         for p in busy]
+        return _run(wh, files, busy, trigger, process_many, chunk_size, preflight_done, archive_root,
+                    keep_inbox, started, on_start, on_file)
+
+
+def _run(wh: Warehouse, files: list[Path], busy: list[Path], trigger: str, process_many: ProcessMany,
+         chunk_size: int | None, preflight_done: bool, archive_root: Path, keep_inbox: bool,
+         started: float, on_start: Callable[[int], None] | None,
+         on_file: Callable[[LoadOutcome], None] | None) -> IngestSummary:
+    run_id = wh.start_run(trigger)
+    known = wh.loaded_hashes()
+    busy_outcomes = [wh.record_skipped(run_id, p.name, str(p), None, STILL_BEING_WRITTEN) for p in busy]
     summary = IngestSummary(run_id=run_id)
     if on_start:
         on_start(len(files) + len(busy))
@@ -290,7 +300,7 @@ def ingest(
         # while the single writer loads.
         pipelined = hasattr(process_many, "submit")
         pending: tuple[list[Hashed], list[WorkItem], Callable[[], list[ProcessResult]]] | None = None
-        # New files per chunk (one writable open each): 16 per extraction process by default.
+        # New files per chunk (one commit and one snapshot each): 16 per extraction process by default.
         size = chunk_size or 16 * max(1, getattr(process_many, "workers", 1))
         for hashed in chain(_hashed_chunks(files, known, max(1, size)), [None]):
             started_next = None
@@ -309,7 +319,8 @@ def ingest(
                 to_load = started_next
             if to_load is None:
                 continue
-            outcomes = _load_chunk(*to_load, known, run_id, warehouse, lock_timeout, on_wait)
+            outcomes = _load_chunk(wh, *to_load, known, run_id)
+            wh.publish()  # the chunk is committed: analysts see it now
             for outcome in outcomes:
                 try:
                     target = archive(outcome, archive_root, keep_inbox)
@@ -321,10 +332,10 @@ def ingest(
     except BaseException as exc:
         summary.error = f"{type(exc).__name__}: {exc}"
         summary.seconds = time.perf_counter() - started
-        _finish(warehouse, summary, lock_timeout, traceback.format_exc(limit=5))
+        _finish(wh, summary, traceback.format_exc(limit=5))
         raise
     summary.seconds = time.perf_counter() - started
-    _finish(warehouse, summary, lock_timeout, None)
+    _finish(wh, summary, None)
     return summary
 
 
@@ -369,9 +380,9 @@ def _start(process_many: ProcessMany, todo: list[WorkItem]) -> Callable[[], list
     return lambda: results
 
 
-def _load_chunk(hashed: list[Hashed], todo: list[WorkItem], collect: Callable[[], list[ProcessResult]],
-                known: set[str], run_id: int, warehouse: Path, lock_timeout: float | None,
-                on_wait: Callable[[str], None] | None) -> list[LoadOutcome]:
+def _load_chunk(wh: Warehouse, hashed: list[Hashed], todo: list[WorkItem],
+                collect: Callable[[], list[ProcessResult]], known: set[str],
+                run_id: int) -> list[LoadOutcome]:
     results: dict[str, ProcessResult] = {}
     if todo:
         for (path, _sha), result in zip(todo, collect(), strict=True):
@@ -381,7 +392,7 @@ def _load_chunk(hashed: list[Hashed], todo: list[WorkItem], collect: Callable[[]
 
     outcomes: list[LoadOutcome] = []
     # One transaction for the chunk (Warehouse.batch): one commit instead of one per file.
-    with open_warehouse(warehouse, lock_timeout=lock_timeout, on_wait=on_wait) as wh, wh.batch():
+    with wh.batch():
         for path, sha, err in hashed:
             if sha is None:
                 outcomes.append(wh.record_skipped(run_id, path.name, str(path), None, err or "unreachable"))
@@ -399,19 +410,19 @@ def _load_chunk(hashed: list[Hashed], todo: list[WorkItem], collect: Callable[[]
     return outcomes
 
 
-def _finish(warehouse: Path, summary: IngestSummary, lock_timeout: float | None,
-            error_text: str | None) -> None:
+def _finish(wh: Warehouse, summary: IngestSummary, error_text: str | None) -> None:
     if summary.run_id is None:
         return
     try:
-        with open_warehouse(warehouse, lock_timeout=lock_timeout) as wh:
-            errors = sum(1 for o in summary.outcomes
-                         if o.outcome == SKIPPED and o.reason not in (STILL_BEING_WRITTEN, GONE))
-            wh.finish_run(summary.run_id, dict(summary.counts), errors=errors, error_text=error_text)
-            if error_text is None:
-                from commune_metrics.warehouse.corrections import apply_default_corrections
+        errors = sum(1 for o in summary.outcomes
+                     if o.outcome == SKIPPED and o.reason not in (STILL_BEING_WRITTEN, GONE))
+        wh.finish_run(summary.run_id, dict(summary.counts), errors=errors, error_text=error_text)
+        if error_text is not None:
+            wh.publish()  # the failed run shows in `status` and the runs view at once
+        else:
+            from commune_metrics.warehouse.corrections import apply_default_corrections
 
-                apply_default_corrections(wh.con)  # data/corrections.csv, re-applied on every ingest
+            apply_default_corrections(wh.con)  # data/corrections.csv, re-applied on every ingest
     except Exception:
         if error_text is None:
             raise

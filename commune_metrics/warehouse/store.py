@@ -26,17 +26,19 @@ import duckdb
 from commune_metrics.core.config import DEFAULT_WAREHOUSE
 from commune_metrics.core.model import ERROR, OK, QUARANTINED, ProcessResult
 from commune_metrics.warehouse import lock as lock_module
-from commune_metrics.warehouse.errors import WarehouseBusyError, WarehouseNotFoundError
+from commune_metrics.warehouse.errors import WarehouseBusyError
 from commune_metrics.warehouse.identity import document_key, superseded_keys
 from commune_metrics.warehouse.lock import WriterLock
 from commune_metrics.warehouse.schema import apply_schema, refresh_reference
+from commune_metrics.warehouse.snapshot import connect_snapshot
+from commune_metrics.warehouse.snapshot import publish as publish_snapshot
 
 LOADED = "loaded"
 UNCHANGED = "unchanged"
 SKIPPED = "skipped"
 OUTCOMES = (LOADED, UNCHANGED, QUARANTINED, SKIPPED)
 __all__ = ["LOADED", "OUTCOMES", "QUARANTINED", "SKIPPED", "UNCHANGED", "LoadOutcome", "Warehouse",
-           "connect_readonly", "open_warehouse"]
+           "connect_readonly", "open_warehouse", "open_warehouse_locked"]
 
 _DUCKDB_RETRY_SECONDS = 0.2
 
@@ -89,8 +91,10 @@ def _holder_of(exc: duckdb.Error) -> str:
     return f" (PID {match.group(2)}, {match.group(1)})" if match else ""
 
 
-def _connect_with_retry(path: Path, read_only: bool, timeout: float) -> duckdb.DuckDBPyConnection:
+def _connect_with_retry(path: Path, read_only: bool, timeout: float,
+                        on_wait: Callable[[str], None] | None = None) -> duckdb.DuckDBPyConnection:
     deadline = time.monotonic() + timeout
+    told = False
     while True:
         try:
             return duckdb.connect(str(path), read_only=read_only)
@@ -103,22 +107,22 @@ def _connect_with_retry(path: Path, read_only: bool, timeout: float) -> duckdb.D
                     f"cannot {what} {path}: another program{_holder_of(exc)} has it open; "
                     "try again when it is closed"
                 ) from None
+            if on_wait is not None and not told:
+                on_wait(f"waiting: another program{_holder_of(exc)} has {path} open")
+                told = True
             time.sleep(_DUCKDB_RETRY_SECONDS)
 
 
 def connect_readonly(
     path: Path | str = DEFAULT_WAREHOUSE, timeout: float | None = None
 ) -> duckdb.DuckDBPyConnection:
-    """A read-only connection for queries. Waits up to `timeout` seconds (default
-    $CM_READ_TIMEOUT or 10) while a run is writing, then raises WarehouseBusyError."""
+    """A read-only connection to the analysts' snapshot of the warehouse (snapshot.py): it
+    never waits for a run and never makes a run wait. `timeout` (default $CM_READ_TIMEOUT
+    or 10 s) only matters while a brand-new warehouse has no snapshot yet."""
     path = Path(path)
     if timeout is None:
         timeout = float(os.environ.get("CM_READ_TIMEOUT", "10"))
-    if not path.is_file():
-        raise WarehouseNotFoundError(
-            f"no warehouse at {path}; load some files first with `commune-metrics ingest`"
-        )
-    return _connect_with_retry(path, read_only=True, timeout=timeout)
+    return connect_snapshot(path, timeout=timeout)
 
 
 @contextmanager
@@ -128,27 +132,41 @@ def open_warehouse(
     lock_timeout: float | None = None,
     on_wait: Callable[[str], None] | None = None,
 ) -> Iterator[Warehouse]:
-    """Open for writing: take the writer lock, connect, create/migrate the schema."""
+    """Open for writing: take the writer lock, connect, create/migrate the schema. On a clean
+    exit the read snapshot is published, so what was written shows to analysts."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     timeout = lock_module.DEFAULT_LOCK_TIMEOUT if lock_timeout is None else lock_timeout
     lock = WriterLock(path)
     lock.acquire(timeout, on_wait)
+    try:
+        with open_warehouse_locked(path, lock, timeout, on_wait) as wh:
+            yield wh
+    finally:
+        lock.release()
+
+
+@contextmanager
+def open_warehouse_locked(
+    path: Path, lock: WriterLock, timeout: float, on_wait: Callable[[str], None] | None = None
+) -> Iterator[Warehouse]:
+    """The writer's connection, for a caller that already holds `lock`."""
     con: duckdb.DuckDBPyConnection | None = None
     try:
-        # A reader (e.g. an analyst's `duckdb -readonly` session) may still have the file
-        # open; wait for it like for another writer.
-        con = _connect_with_retry(path, read_only=False, timeout=timeout)
+        # A program that opened the writer's file directly (an old `duckdb` session) still
+        # blocks it; wait for it like for another writer, and say who it is once.
+        con = _connect_with_retry(path, read_only=False, timeout=timeout, on_wait=on_wait)
         # The writer runs many tiny statements: in DuckDB's thread pool each one waits for a
         # thread to be scheduled, which is slow exactly when extraction workers fill the cores.
         con.execute("SET threads = 1")
         apply_schema(con)
         refresh_reference(con)
-        yield Warehouse(con, path)
+        wh = Warehouse(con, path)
+        yield wh
+        wh.publish()
     finally:
         if con is not None:
             con.close()
-        lock.release()
 
 
 class Warehouse:
@@ -178,6 +196,13 @@ class Warehouse:
             raise
         finally:
             self._in_batch = False
+
+    def publish(self) -> None:
+        """Make everything committed so far visible to readers (snapshot.publish). Called
+        after each committed batch of a run and when the writer closes."""
+        if self._in_batch:
+            raise RuntimeError("publish inside a batch: only committed data may be published")
+        publish_snapshot(self.con, self.path)
 
     # -- runs -------------------------------------------------------------------------
     def start_run(self, trigger: str) -> int:
