@@ -231,6 +231,38 @@ def _compare_metric(con, metric: str) -> None:
     console.print(table)
 
 
+# -- sql -------------------------------------------------------------------------------
+
+@app.command()
+def sql(
+    query: Annotated[str | None, typer.Argument(help="A SELECT; without it, an interactive prompt.")] = None,
+    warehouse: WarehouseOpt = DEFAULT_WAREHOUSE,
+    as_csv: Annotated[bool, typer.Option("--csv", help="Print CSV instead of a table.")] = False,
+) -> None:
+    """Run SQL on the analysts' read snapshot of the warehouse (never blocks a run)."""
+    import duckdb
+
+    from commune_metrics.report import sql_console
+    from commune_metrics.warehouse import connect_readonly
+
+    if query is None:
+        if sys.stdin.isatty():
+            import readline  # noqa: F401  (line editing and history for input())
+        raise typer.Exit(sql_console.interactive(warehouse, console))
+    con = connect_readonly(warehouse)
+    try:
+        columns, rows = sql_console.fetch(con, query)
+    except duckdb.Error as exc:
+        err_console.print(f"[red]error:[/] {escape(sql_console.error_text(exc))}", soft_wrap=True)
+        raise typer.Exit(1) from None
+    finally:
+        con.close()
+    if as_csv:
+        sql_console.write_csv(columns, rows)
+    else:
+        sql_console.print_table(console, columns, rows)
+
+
 # -- eval / report / serve (their modules are imported only when used) -----------------
 
 @app.command(name="eval")
