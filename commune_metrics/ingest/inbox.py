@@ -261,17 +261,19 @@ def ingest(
     then the run is recorded as failed with the files done so far kept."""
     started = time.perf_counter()
     process_many = process_many or process_sequential
-    files, busy = settled(list_files(paths), settle_seconds)
     # A broken setup must not send every file to quarantine: check it before the first file
     # is extracted. With a new warehouse every file is new, so check before creating it;
     # otherwise only once a new file turns up, so a run with nothing new loads no models.
-    preflight_done = bool(files) and not Path(warehouse).exists()
+    preflight_done = not Path(warehouse).exists() and bool(list_files(paths))
     if preflight_done:
         preflight()
 
     # One writer connection for the whole run (the lock with it): readers use the snapshot
     # the writer publishes after each committed chunk, so nobody needs the file in between.
     with open_warehouse(warehouse, lock_timeout=lock_timeout, on_wait=on_wait) as wh:
+        # Listed once the lock is ours: a run that waited for another one sees what that run
+        # left, not files it already archived.
+        files, busy = settled(list_files(paths), settle_seconds)
         return _run(wh, files, busy, trigger, process_many, chunk_size, preflight_done, archive_root,
                     keep_inbox, started, on_start, on_file)
 

@@ -81,6 +81,21 @@ def is_current(con: duckdb.DuckDBPyConnection) -> bool:
     return schema_digests() <= applied
 
 
+def snapshot_is_fresh(db_path: Path) -> bool:
+    """A snapshot exists and was published by this code's schema."""
+    snap = snapshot_path_for(db_path)
+    if not snap.is_file():
+        return False
+    try:
+        con = attach(snap)
+    except duckdb.Error:
+        return False  # unreadable (e.g. a crash mid-copy on a filesystem without atomic rename)
+    try:
+        return is_current(con)
+    finally:
+        con.close()
+
+
 def attach(path: Path) -> duckdb.DuckDBPyConnection:
     """A fresh read-only connection to one snapshot file (see the module doc for why ATTACH)."""
     con = duckdb.connect(":memory:")

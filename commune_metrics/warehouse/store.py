@@ -30,7 +30,7 @@ from commune_metrics.warehouse.errors import WarehouseBusyError
 from commune_metrics.warehouse.identity import document_key, superseded_keys
 from commune_metrics.warehouse.lock import WriterLock
 from commune_metrics.warehouse.schema import apply_schema, refresh_reference
-from commune_metrics.warehouse.snapshot import connect_snapshot
+from commune_metrics.warehouse.snapshot import connect_snapshot, snapshot_is_fresh
 from commune_metrics.warehouse.snapshot import publish as publish_snapshot
 
 LOADED = "loaded"
@@ -162,6 +162,8 @@ def open_warehouse_locked(
         apply_schema(con)
         refresh_reference(con)
         wh = Warehouse(con, path)
+        if not snapshot_is_fresh(path):
+            wh.publish()  # readers of a new (or upgraded) warehouse need not wait for a batch
         yield wh
         wh.publish()
     finally:
