@@ -15,7 +15,6 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
 from commune_metrics.core.config import DEFAULT_INBOX, DEFAULT_WAREHOUSE
 from commune_metrics.warehouse import LOADED, OUTCOMES, QUARANTINED, SKIPPED, LoadOutcome, WarehouseError
@@ -150,85 +149,36 @@ def _ingest_in_process(paths, warehouse, archive_root, keep_inbox, workers, on_w
 
 # -- compare ---------------------------------------------------------------------------
 
-def _pct(value: float | None) -> str:
-    return "" if value is None else f"{value:.1f}%"
-
-
-def _num(value: float | None) -> str:
-    if value is None:
-        return ""
-    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
-
-
 @app.command()
 def compare(
     metric: Annotated[str | None, typer.Option("--metric", "-m", help="One metric across communes.")] = None,
+    sort: Annotated[str | None, typer.Option(
+        "--sort", help="online/overdue/antivirus/trained/dossiers/computers/staff (worst first), or "
+                       "commune/province/code/period; with --metric: value/commune/province/period.")] = None,
+    worst: Annotated[int | None, typer.Option("--worst", min=1, help="Only the N worst communes.")] = None,
+    below: Annotated[float | None, typer.Option(
+        "--below", help="Only communes under X (over X where less is better, e.g. overdue).")] = None,
+    reverse: Annotated[bool, typer.Option("--reverse", help="Best (or Z-A) first.")] = False,
     warehouse: WarehouseOpt = DEFAULT_WAREHOUSE,
 ) -> None:
-    """Cross-commune comparison table (or one metric across communes)."""
+    """Which communes lag: the comparison table, or one metric across communes."""
+    from commune_metrics.report import compare as cmp
     from commune_metrics.warehouse import connect_readonly
 
     con = connect_readonly(warehouse)
     try:
         if metric:
-            _compare_metric(con, metric)
+            cmp.check_metric(con, metric)
+            rows, lower = cmp.load_metric(con, metric)
+            chosen = cmp.select_metric_rows(rows, lower, sort, worst, below, reverse)
+            cmp.render_metric(console, metric, chosen, lower)
         else:
-            _compare_all(con)
+            rows, ranked_by = cmp.select_rows(cmp.load_rows(con), sort, worst, below, reverse)
+            cmp.render_all(console, rows, ranked_by)
+    except cmp.CompareError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--metric/--sort/--worst/--below") from None
     finally:
         con.close()
-
-
-def _compare_all(con) -> None:
-    rows = con.execute(
-        """SELECT commune, province, ward_code, online_share, overdue_share, antivirus_coverage,
-                  staff_trained_share, dossiers_received, documents, latest_period_end
-           FROM comparison ORDER BY province NULLS LAST, commune"""
-    ).fetchall()
-    if not rows:
-        loaded = con.execute("SELECT count(*) FROM documents WHERE status = 'loaded'").fetchone()[0]
-        console.print(f"no communes to compare yet ({loaded} documents loaded, none with a known commune)")
-        return
-    table = Table(title="Communes compared (latest figures)", title_justify="left")
-    for header, justify in [("commune", "left"), ("province", "left"), ("code", "right"),
-                            ("online", "right"), ("overdue", "right"), ("antivirus", "right"),
-                            ("trained", "right"), ("dossiers", "right"), ("docs", "right"),
-                            ("period end", "left")]:
-        table.add_column(header, justify=justify)
-    for r in rows:
-        table.add_row(escape(r[0] or ""), escape(r[1] or ""), "" if r[2] is None else str(r[2]),
-                      _pct(r[3]), _pct(r[4]), _pct(r[5]), _pct(r[6]), _num(r[7]), str(r[8]),
-                      "" if r[9] is None else str(r[9]))
-    console.print(table)
-    console.print("[dim]online = online dossiers / received (or as written); overdue = resolved late / "
-                  "resolved; antivirus = computers with antivirus / computers; trained = staff trained "
-                  "/ staff[/]")
-
-
-def _compare_metric(con, metric: str) -> None:
-    rows = con.execute(
-        """SELECT commune, province, ward_code, value, unit, qualifier, period_end, source_file, page
-           FROM commune_latest WHERE metric = ? ORDER BY value DESC NULLS LAST, commune""",
-        [metric],
-    ).fetchall()
-    if not rows:
-        known = con.execute("SELECT count(*) FROM metrics").fetchone()[0]
-        exists = con.execute("SELECT count(*) FROM metrics WHERE code = ?", [metric]).fetchone()[0]
-        if known and not exists:
-            raise typer.BadParameter(f"unknown metric code {metric!r} (see the metrics table)",
-                                     param_hint="--metric")
-        console.print(f"no actual values for {escape(metric)} yet")
-        return
-    table = Table(title=f"{escape(metric)}: latest actual value per commune", title_justify="left")
-    for header, justify in [("commune", "left"), ("province", "left"), ("code", "right"), ("value", "right"),
-                            ("unit", "left"), ("period end", "left"), ("source", "left")]:
-        table.add_column(header, justify=justify)
-    qualifier_sign = {"gt": ">", "gte": "≥", "lt": "<", "lte": "≤", "approx": "≈"}
-    for r in rows:
-        value = qualifier_sign.get(r[5], "") + _num(r[3])
-        source = f"{r[7]} p.{r[8]}" if r[8] is not None else r[7]
-        table.add_row(escape(r[0] or ""), escape(r[1] or ""), "" if r[2] is None else str(r[2]), value,
-                      r[4] or "", "" if r[6] is None else str(r[6]), escape(source or ""))
-    console.print(table)
 
 
 # -- sql -------------------------------------------------------------------------------

@@ -65,8 +65,9 @@ def test_corrections_reach_the_comparison_and_latest_views(loaded):
     correct_fact(wh, fid(doc, "dossiers.received"), None, True, "không dùng", "lan")
     assert query(wh, "SELECT count(*) FROM commune_latest WHERE metric = 'dossiers.received'") == [(0,)]
     assert query(wh, "SELECT online_share FROM comparison")[0][0] is None
-    # the contract view keeps what the extractor read
-    assert query(wh, "SELECT value FROM facts WHERE metric = 'dossiers.received'") == [(5676.0,)]
+    # the contract view shows the rejection and keeps what the extractor read
+    assert query(wh, "SELECT value, original_value, rejected, corrected_why FROM facts "
+                     "WHERE metric = 'dossiers.received'") == [(None, 5676.0, True, "không dùng")]
 
 
 def test_fact_id_is_case_and_space_tolerant(loaded):

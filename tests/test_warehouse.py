@@ -47,6 +47,8 @@ CONTRACT = {
         "evidence",
         "extractor",
         "confidence",
+        "fact_id",  # v2
+        "scope",  # v2
     ],
     "documents": [
         "source_file",
@@ -72,6 +74,8 @@ CONTRACT_TYPES = {
     ("facts", "period_start"): "DATE",
     ("facts", "page"): "INTEGER",
     ("facts", "confidence"): "DOUBLE",
+    ("facts", "fact_id"): "VARCHAR",
+    ("facts", "scope"): "VARCHAR",
     ("facts", "char_start"): "INTEGER",
 }
 

@@ -61,14 +61,21 @@ class LoadOutcome:
 _ROWS_PER_INSERT = 200
 
 
-def _insert_rows(con: duckdb.DuckDBPyConnection, table: str, rows: list[list]) -> None:
+# Named, not positional: columns added later by ALTER TABLE (scope) must not shift the values.
+_FACT_COLUMNS = ("doc_id", "seq", "metric", "kind", "value", "unit", "qualifier", "page", "char_start",
+                 "char_end", "evidence", "extractor", "confidence", "scope")
+
+
+def _insert_rows(con: duckdb.DuckDBPyConnection, table: str, rows: list[list],
+                 columns: tuple[str, ...] | None = None) -> None:
     """Multi-row INSERTs: DuckDB's executemany runs one statement per row (~0.1 ms each),
     which was a third of loading a document."""
     width = len(rows[0])
     one = "(" + ", ".join("?" * width) + ")"
+    into = f"{table} ({', '.join(columns)})" if columns else table  # literals from this module
     for start in range(0, len(rows), _ROWS_PER_INSERT):
         batch = rows[start:start + _ROWS_PER_INSERT]
-        con.execute(f"INSERT INTO {table} VALUES " + ", ".join([one] * len(batch)),  # table: a literal
+        con.execute(f"INSERT INTO {into} VALUES " + ", ".join([one] * len(batch)),
                     [value for row in batch for value in row])
 
 
@@ -340,11 +347,11 @@ class Warehouse:
     def _insert_facts(self, doc_id: int, result: ProcessResult) -> None:
         rows = [
             [doc_id, seq, f.metric, f.kind, f.value, f.unit, f.qualifier, f.page, f.char_start, f.char_end,
-             f.evidence, f.extractor, f.confidence]
+             f.evidence, f.extractor, f.confidence, getattr(f, "scope", None)]
             for seq, f in enumerate(result.facts)
         ]
         if rows:
-            _insert_rows(self.con, "fact_rows", rows)
+            _insert_rows(self.con, "fact_rows", rows, _FACT_COLUMNS)
 
     def _insert_flags(self, doc_id: int, result: ProcessResult) -> None:
         rows = [
