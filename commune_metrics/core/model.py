@@ -86,6 +86,10 @@ class ProcessResult:
     code: str | None = None  # ReaderError code when quarantined / error
     reason: str | None = None
     seconds: float = 0.0
+    # The normalized text evidence spans index into, and where each page starts in it (None for
+    # TXT/DOCX): stored so the review page can show every fact in its document.
+    text: str | None = None
+    page_starts: list[int] | None = None
 
     @property
     def ok(self) -> bool:

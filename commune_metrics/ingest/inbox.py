@@ -327,6 +327,8 @@ def _run(wh: Warehouse, files: list[Path], busy: list[Path], trigger: str, proce
                 try:
                     target = archive(outcome, archive_root, keep_inbox)
                     outcome.archived_to = str(target) if target else None
+                    if target is not None and outcome.sha256 and outcome.outcome in (LOADED, UNCHANGED):
+                        wh.record_location(outcome.sha256, target)
                 except OSError as exc:
                     # Loaded but not moved: the next run sees the hash and archives it then.
                     outcome.reason = f"{outcome.reason + '; ' if outcome.reason else ''}not archived: {exc}"

@@ -96,6 +96,8 @@ def process_file(path: Path, limits: Limits | None = None, sha256: str | None = 
     result.flags = list(flags)
     result.pages = doc.page_count if doc.paginated else None
     result.ocr_pages = doc.ocr_pages
+    result.text = doc.text
+    result.page_starts = [p.start for p in doc.pages] if doc.paginated else None
     return _finish(result, started, OK, None, None)
 
 

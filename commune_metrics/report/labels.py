@@ -18,7 +18,26 @@ QUALIFIER_LABELS = {
     "approx": "khoảng",
 }
 UNIT_LABELS = {"count": "số lượng", "percent": "%", "vnd": "đồng"}
-SCOPE_LABELS = {"commune": "của xã", "province": "của tỉnh"}
+SCOPE_LABELS = {"commune": "của xã", "province": "của tỉnh"}  # whose target (view target_gaps)
+# Whom a fact is about (facts.scope); comparisons use "self" (and undecided) only.
+FACT_SCOPE_LABELS = {
+    "self": "của chính xã/phường",
+    "sub_unit": "của đơn vị cấp dưới (thôn, tổ, bộ phận)",
+    "other_unit": "của đơn vị khác",
+    "higher_level": "của cấp trên (huyện, tỉnh)",
+    "earlier_period": "của kỳ trước",
+    "unknown": "chưa rõ",
+}
+REVIEW_STATUS_LABELS = {
+    "confirmed": "đã xác nhận",
+    "corrected": "đã sửa",
+    "rejected": "đã loại",
+    "held": "chờ rà soát",
+}
+DOC_TYPE_LABELS = {"report": "báo cáo", "plan": "kế hoạch", "other": "khác"}
+DOC_STATUS_LABELS = {"loaded": "đã nạp", "quarantined": "không đọc được"}
+RATE_STATUS_LABELS = {"ok": "quy đổi được", "unknown_period": "không rõ kỳ báo cáo"}
+BOOL_LABELS = {True: "có", False: "không"}
 
 COLUMN_LABELS = {
     "fact_id": "Mã số liệu",

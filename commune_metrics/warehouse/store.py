@@ -29,6 +29,7 @@ from commune_metrics.warehouse import lock as lock_module
 from commune_metrics.warehouse.errors import WarehouseBusyError
 from commune_metrics.warehouse.identity import document_key, superseded_keys
 from commune_metrics.warehouse.lock import WriterLock
+from commune_metrics.warehouse.pending import apply_pending
 from commune_metrics.warehouse.schema import apply_schema, refresh_reference
 from commune_metrics.warehouse.snapshot import connect_snapshot, snapshot_is_fresh
 from commune_metrics.warehouse.snapshot import publish as publish_snapshot
@@ -211,6 +212,9 @@ class Warehouse:
         after each committed batch of a run and when the writer closes."""
         if self._in_batch:
             raise RuntimeError("publish inside a batch: only committed data may be published")
+        # Review actions queued while this writer held the lock go in first, so an analyst's
+        # correction shows in the same snapshot as the batch that made it wait.
+        apply_pending(self.con, self.path)
         publish_snapshot(self.con, self.path)
 
     # -- runs -------------------------------------------------------------------------
@@ -338,6 +342,7 @@ class Warehouse:
         )
         self._insert_facts(doc_id, result)
         self._insert_flags(doc_id, result)
+        self._insert_text(result)
         return LoadOutcome(
             result.source_file, result.path, result.sha256, LOADED, doc_id=doc_id, version=version,
             replaced_version=int(previous[1]) if previous else None,
@@ -352,6 +357,20 @@ class Warehouse:
         ]
         if rows:
             _insert_rows(self.con, "fact_rows", rows, _FACT_COLUMNS)
+
+    def _insert_text(self, result: ProcessResult) -> None:
+        if result.text is None:
+            return
+        known = self.con.execute("SELECT 1 FROM document_texts WHERE sha256 = ?", [result.sha256]).fetchone()
+        if known is None:
+            starts = None if result.page_starts is None else ",".join(str(s) for s in result.page_starts)
+            self.con.execute("INSERT INTO document_texts VALUES (?, ?, ?)",
+                             [result.sha256, result.text, starts])
+
+    def record_location(self, sha256: str, path: Path | str) -> None:
+        """Where a loaded file now lies (its archived copy), for the review page's page images."""
+        self.con.execute("INSERT INTO document_files VALUES (?, ?, ?)",
+                         [sha256, _utf8(str(Path(path).absolute())), datetime.now()])
 
     def _insert_flags(self, doc_id: int, result: ProcessResult) -> None:
         rows = [

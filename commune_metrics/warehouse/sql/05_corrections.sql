@@ -27,15 +27,6 @@ CREATE TABLE IF NOT EXISTS corrections (
     source         VARCHAR            -- 'cli' or the corrections CSV file name
 );
 
-CREATE OR REPLACE VIEW corrections_current AS
-SELECT * EXCLUDE (rn)
-FROM (
-    SELECT c.*, row_number() OVER (PARTITION BY fact_id ORDER BY "at" DESC, correction_id DESC) AS rn
-    FROM corrections c
-)
-WHERE rn = 1;
-
-
 -- Review actions (v2): a correction may also move a fact to another metric, kind or scope, or
 -- confirm it as read. A row's meaning, in this order: rejected -> the fact is wrong; any new_*
 -- set -> corrected (unset fields keep what was read); confirmed -> right as read; else a
@@ -44,6 +35,17 @@ ALTER TABLE corrections ADD COLUMN IF NOT EXISTS new_metric VARCHAR;
 ALTER TABLE corrections ADD COLUMN IF NOT EXISTS new_kind VARCHAR;
 ALTER TABLE corrections ADD COLUMN IF NOT EXISTS new_scope VARCHAR;
 ALTER TABLE corrections ADD COLUMN IF NOT EXISTS confirmed BOOLEAN DEFAULT false;
+-- Set by the review page's queued actions: applying the same queued action twice records it once.
+ALTER TABLE corrections ADD COLUMN IF NOT EXISTS action_id VARCHAR;
+
+CREATE OR REPLACE VIEW corrections_current AS
+SELECT * EXCLUDE (rn)
+FROM (
+    SELECT c.*, row_number() OVER (PARTITION BY fact_id ORDER BY "at" DESC, correction_id DESC) AS rn
+    FROM corrections c
+)
+WHERE rn = 1;
+
 
 -- Who the fact is about (self / sub_unit / other_unit / higher_level / earlier_period /
 -- unknown), set by the extractor once it decides scope (accuracy issue); NULL until then,
