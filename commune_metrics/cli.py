@@ -307,6 +307,56 @@ def serve(
                  archive_root=archive_root or DEFAULT_ARCHIVE_ROOT, keep_inbox=keep_inbox, name=name)
 
 
+# -- review ------------------------------------------------------------------------------
+
+@app.command()
+def review(
+    warehouse: WarehouseOpt = DEFAULT_WAREHOUSE,
+    port: Annotated[int, typer.Option(
+        "--port", min=0, max=65535, help="Port on 127.0.0.1 (0: any free).")] = 8765,
+    who: Annotated[str | None, typer.Option(
+        "--who", help="Your name in the corrections (default: login).")] = None,
+) -> None:
+    """Local review page (127.0.0.1 only): every figure with its evidence; confirm, correct or reject."""
+    from commune_metrics.review.server import ReviewApp, serve
+    from commune_metrics.warehouse.corrections import default_who
+
+    app_state = ReviewApp(warehouse=warehouse, who=who or default_who(), port=port)
+
+    def ready(url: str) -> None:
+        console.print(f"review page: {url}  (open it in a browser on this computer; Ctrl-C to stop)")
+
+    try:
+        serve(app_state, ready)
+    except KeyboardInterrupt:
+        console.print("review page stopped")
+    except OSError as exc:
+        if exc.errno == 98:  # EADDRINUSE
+            raise WarehouseError(f"port {port} is in use (another review page?); try --port 0") from None
+        raise
+
+
+@app.command(name="export-labels")
+def export_labels(
+    out: Annotated[Path, typer.Option("--out", help="Gold JSONL to write.")] = Path("reviewed_gold.jsonl"),
+    negatives: Annotated[Path | None, typer.Option(
+        "--negatives", help="Also write the rejected candidates (JSONL), for training a verifier.")] = None,
+    warehouse: WarehouseOpt = DEFAULT_WAREHOUSE,
+) -> None:
+    """Write the reviewed facts as gold JSONL (the format of ../shared/gold/seeds.jsonl)."""
+    from commune_metrics.review.labels import export_labels as export
+    from commune_metrics.warehouse import connect_readonly
+
+    con = connect_readonly(warehouse)
+    try:
+        summary = export(con, out, negatives)
+    finally:
+        con.close()
+    console.print(f"wrote {summary.facts} reviewed fact{'s' if summary.facts != 1 else ''} of "
+                  f"{summary.documents} document{'s' if summary.documents != 1 else ''} to {escape(str(out))}"
+                  + (f"; {summary.negatives} rejected to {escape(str(negatives))}" if negatives else ""))
+
+
 # -- entry point -----------------------------------------------------------------------
 
 def main(argv: list[str] | None = None) -> None:

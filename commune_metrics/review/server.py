@@ -61,15 +61,18 @@ class Handler(BaseHTTPRequestHandler):
         pass  # one line per request would drown the URL the analyst needs to see
 
     def _send(self, status: int, body: bytes, content_type: str) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        self.send_header("Content-Security-Policy", CSP)
-        self.send_header("X-Content-Type-Options", "nosniff")
-        self.send_header("Referrer-Policy", "no-referrer")
-        self.send_header("Cache-Control", "no-store")
-        self.end_headers()
-        self.wfile.write(body)
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Content-Security-Policy", CSP)
+            self.send_header("X-Content-Type-Options", "nosniff")
+            self.send_header("Referrer-Policy", "no-referrer")
+            self.send_header("Cache-Control", "no-store")
+            self.end_headers()
+            self.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the browser left the page before the answer came (a click on a link mid-save)
 
     def _html(self, title: str, body: str, status: int = 200, page_class: str = "") -> None:
         con = connect_readonly(self.app.warehouse)
@@ -109,6 +112,8 @@ class Handler(BaseHTTPRequestHandler):
                 self._page_image(query)
             elif url.path.startswith("/static/"):
                 self._static(url.path[len("/static/"):])
+            elif url.path == "/favicon.ico":
+                self._send(HTTPStatus.NO_CONTENT, b"", "image/x-icon")
             else:
                 self._html("Không tìm thấy", pages.not_found(url.path), HTTPStatus.NOT_FOUND)
         except WarehouseError as exc:

@@ -189,10 +189,10 @@ def correct_fact(
         raise CorrectionError("a note saying why is required")
     with _writable(warehouse) as con:
         key = lookup_fact(con, fact_id)
-        record_correction(con, key, value, reject, note.strip(), who or _default_who())
+        record_correction(con, key, value, reject, note.strip(), who or default_who())
 
 
-def _default_who() -> str:
+def default_who() -> str:
     try:
         return getpass.getuser()
     except (KeyError, OSError):
