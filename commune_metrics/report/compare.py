@@ -225,10 +225,14 @@ def load_metric(con: duckdb.DuckDBPyConnection, metric: str) -> tuple[list[Metri
          derived_from, corrected, held) in con.execute(
         """SELECT c.commune, c.province, c.ward_code, l.value, l.unit, l.qualifier, l.period_end,
                   l.source_file, l.page, l.derived, l.derived_from, l.corrected,
-                  EXISTS (SELECT 1 FROM review_queue q WHERE q.commune_key = c.commune_key AND q.metric = ?)
+                  EXISTS (SELECT 1 FROM review_queue q
+                          WHERE q.commune_key = c.commune_key
+                            -- the metric itself, or a count a share of it is derived from
+                            AND (q.metric = ? OR q.metric IN (SELECT unnest(string_split(k.inputs, ','))
+                                                             FROM comparison_columns k WHERE k.metric = ?)))
            FROM compared_communes c
            LEFT JOIN commune_latest l ON l.commune_key = c.commune_key AND l.metric = ?""",
-        [metric, metric],
+        [metric, metric, metric],
     ).fetchall():
         if value is None:
             how, status = "", "held" if held else "missing"
