@@ -129,6 +129,21 @@ def test_csv_with_key_columns_and_decimal_comma(loaded, tmp_path):
     assert corrected(wh, "dossiers.received_online")[0] == 5296.5
 
 
+def test_semicolon_csv_as_excel_saves_it_in_vietnamese(loaded, tmp_path):
+    """Excel in a comma-decimal locale separates fields with ';' and writes 5296,5 unquoted."""
+    wh, doc = loaded
+    csv_path = tmp_path / "excel.csv"
+    csv_path.write_bytes(
+        ("\ufefffact_id;value;reject;note;who\r\n"
+         f"{fid(doc, 'dossiers.received_online')};5296,5;;số lẻ, kiểm tra lại;lan\r\n"
+         f"{fid(doc, 'dossiers.received_offline')};;có;trùng;lan\r\n").encode()
+    )
+    assert apply_corrections_csv(wh, csv_path) == 2
+    expected = (5296.5, 5297.0, True, False, "số lẻ, kiểm tra lại")
+    assert corrected(wh, "dossiers.received_online")[:5] == expected
+    assert corrected(wh, "dossiers.received_offline")[3] is True
+
+
 @pytest.mark.parametrize(
     "body, message",
     [
@@ -162,9 +177,9 @@ def test_malformed_csv_is_refused_with_its_line(loaded, tmp_path, body, message)
     ],
 )
 def test_csv_values_are_read_the_vietnamese_way(text, value):
-    from commune_metrics.warehouse.corrections import _parse_value
+    from commune_metrics.warehouse.corrections import parse_value
 
-    assert _parse_value(text, "here") == value
+    assert parse_value(text, "here") == value
 
 
 def test_default_csv_is_applied_after_ingest_and_survives_reingest(tmp_path, monkeypatch):
