@@ -359,10 +359,19 @@ def export_labels(
 
 # -- entry point -----------------------------------------------------------------------
 
+def _debug_first(args: list[str]) -> list[str]:
+    """`--debug` is the root's option, but users type it anywhere (`ingest x --debug`): move it
+    to the front so every command accepts it. Arguments after `--` are left alone."""
+    cut = args.index("--") if "--" in args else len(args)
+    if "--debug" not in args[:cut]:
+        return args
+    return ["--debug", *(a for a in args[:cut] if a != "--debug"), *args[cut:]]
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point. Typer reports bad arguments itself (exit 2); everything else that
     escapes a command is shown as one line (exit 1) unless --debug is given."""
-    args = sys.argv[1:] if argv is None else list(argv)
+    args = _debug_first(sys.argv[1:] if argv is None else list(argv))
     command = typer.main.get_command(app)
     try:
         command.main(args=args, prog_name="commune-metrics", standalone_mode=True)
@@ -370,7 +379,7 @@ def main(argv: list[str] | None = None) -> None:
         err_console.print("interrupted")
         sys.exit(130)
     except Exception as exc:
-        if _state["debug"] or "--debug" in args:
+        if _state["debug"] or args[:1] == ["--debug"]:
             raise
         if isinstance(exc, WarehouseError):
             err_console.print(f"[red]error:[/] {escape(str(exc))}", soft_wrap=True)

@@ -211,6 +211,13 @@ def test_debug_shows_the_stack_trace(tmp_path: Path) -> None:
     assert proc.returncode == 1 and "Traceback" in proc.stderr and "WarehouseNotFoundError" in proc.stderr
 
 
+def test_debug_is_accepted_after_the_subcommand_too(tmp_path: Path) -> None:
+    proc = run_process(["compare", "--warehouse", str(tmp_path / "none.duckdb"), "--debug"])
+    assert proc.returncode == 1 and "Traceback" in proc.stderr and "WarehouseNotFoundError" in proc.stderr
+    plain = run_process(["compare", "--warehouse", str(tmp_path / "none.duckdb")])
+    assert plain.returncode == 1 and "Traceback" not in plain.stderr
+
+
 def test_serve_rejects_a_bad_cron_before_starting_anything(capsys: pytest.CaptureFixture) -> None:
     code, _, err = run(["serve", "--cron", "every night"], capsys)
     assert code == 2 and "cron" in err.lower()
