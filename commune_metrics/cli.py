@@ -300,11 +300,11 @@ def serve(
         validate_cron(cron, timezone)
     except ValueError as exc:
         raise typer.BadParameter(str(exc).splitlines()[0], param_hint="--cron/--timezone") from None
-    console.print(f"serving ingest of {escape(str(inbox))} on cron {escape(cron)!r}; Ctrl-C to stop")
     from commune_metrics.ingest.inbox import DEFAULT_ARCHIVE_ROOT
 
     serve_ingest(cron=cron, timezone=timezone, inbox=inbox, warehouse=warehouse,
-                 archive_root=archive_root or DEFAULT_ARCHIVE_ROOT, keep_inbox=keep_inbox, name=name)
+                 archive_root=archive_root or DEFAULT_ARCHIVE_ROOT, keep_inbox=keep_inbox, name=name,
+                 say=lambda text: console.print(escape(text), soft_wrap=True))
 
 
 # -- review ------------------------------------------------------------------------------
@@ -355,6 +355,30 @@ def export_labels(
     console.print(f"wrote {summary.facts} reviewed fact{'s' if summary.facts != 1 else ''} of "
                   f"{summary.documents} document{'s' if summary.documents != 1 else ''} to {escape(str(out))}"
                   + (f"; {summary.negatives} rejected to {escape(str(negatives))}" if negatives else ""))
+
+
+# -- status ------------------------------------------------------------------------------
+
+@app.command()
+def status(
+    warehouse: WarehouseOpt = DEFAULT_WAREHOUSE,
+    inbox: Annotated[Path, typer.Option("--inbox", help="Inbox folder to count.")] = DEFAULT_INBOX,
+    runs: Annotated[int, typer.Option("--runs", min=1, help="How many recent runs.")] = 10,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """Last runs (crashed ones included), next scheduled run, inbox backlog."""
+    from commune_metrics.report import status as status_view
+    from commune_metrics.warehouse import connect_readonly
+
+    con = connect_readonly(warehouse)
+    try:
+        found = status_view.collect(con, warehouse, inbox, runs)
+    finally:
+        con.close()
+    if as_json:
+        console.print_json(json.dumps(found.as_dict()))
+    else:
+        status_view.render(console, found)
 
 
 # -- entry point -----------------------------------------------------------------------

@@ -26,6 +26,13 @@ DEFAULT_WAREHOUSE = DATA_DIR / "warehouse" / "warehouse.duckdb"
 SUPPORTED_SUFFIXES = (".pdf", ".docx", ".txt")
 
 
+def serve_state_path(warehouse: Path) -> Path:
+    """Where `serve` says it is running (pid, cron, API URL), for `status`: beside the warehouse
+    it loads, so both commands agree without sharing Prefect's settings."""
+    warehouse = Path(warehouse)
+    return warehouse.with_name(warehouse.name + ".serve.json")
+
+
 def _env_float(name: str, default: float) -> float:
     raw = os.environ.get(name)
     return float(raw) if raw else default
