@@ -181,10 +181,10 @@ def serve_ingest(
             state = serve_state_path(Path(warehouse))
 
             def ready() -> None:
+                _write_state(state, deployment, api_url, cron, zone, inbox)  # before anyone reads the lines
                 say(f"serving {deployment}: ingest of {inbox} on cron {cron!r} ({zone}); Ctrl-C to stop")
                 say(f"run it now from another shell:\n  {run_now_command(api_url, deployment)}")
                 say(f"Prefect UI: {ui_url(api_url)}")
-                _write_state(state, deployment, api_url, cron, zone, inbox)
 
             try:
                 asyncio.run(_serve(name, cron, zone, parameters, ready))
