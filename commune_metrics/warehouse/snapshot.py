@@ -25,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import os
 import time
+from functools import lru_cache
 from pathlib import Path
 
 import duckdb
@@ -68,7 +69,14 @@ def publish(con: duckdb.DuckDBPyConnection, db_path: Path) -> Path:
 
 
 def schema_digests(sql_dir: Path = SQL_DIR) -> set[tuple[str, str]]:
-    return {(p.name, hashlib.sha256(p.read_bytes()).hexdigest()) for p in sql_files(sql_dir)}
+    stamp = tuple((p.name, st.st_mtime_ns, st.st_size) for p in sql_files(sql_dir) for st in [p.stat()])
+    return set(_digests(str(sql_dir), stamp))
+
+
+@lru_cache(maxsize=4)
+def _digests(sql_dir: str, _stamp: tuple) -> frozenset[tuple[str, str]]:
+    """Hashed once per version of the SQL files: every reader connection checks them."""
+    return frozenset((p.name, hashlib.sha256(p.read_bytes()).hexdigest()) for p in sql_files(Path(sql_dir)))
 
 
 def is_current(con: duckdb.DuckDBPyConnection) -> bool:
