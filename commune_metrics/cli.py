@@ -42,6 +42,11 @@ def _root(debug: Annotated[bool, typer.Option("--debug", help="Show stack traces
     _state["debug"] = debug
 
 
+def _say_waiting(message: str) -> None:
+    """Who holds the warehouse, once, on stderr (a writer waiting for a run)."""
+    err_console.print(f"[dim]{escape(message)}[/]", soft_wrap=True)
+
+
 # -- ingest ----------------------------------------------------------------------------
 
 _STYLE = {LOADED: "green", "unchanged": "dim", QUARANTINED: "yellow", SKIPPED: "magenta"}
@@ -265,7 +270,7 @@ def correct(
         raise WarehouseError(f"no warehouse at {warehouse}; load files first with `commune-metrics ingest`")
     if csv_file is not None:
         try:
-            applied = apply_corrections_csv(warehouse, csv_file)
+            applied = apply_corrections_csv(warehouse, csv_file, on_wait=_say_waiting)
         except CorrectionError as exc:
             raise typer.BadParameter(str(exc), param_hint="--csv") from None
         console.print(f"{applied} new correction{'s' if applied != 1 else ''} from {escape(str(csv_file))}")
@@ -277,7 +282,7 @@ def correct(
     if not note.strip():
         raise typer.BadParameter("say why with --note", param_hint="--note")
     try:
-        correct_fact(warehouse, fact_id, value, reject, note, who or "")
+        correct_fact(warehouse, fact_id, value, reject, note, who or "", on_wait=_say_waiting)
     except CorrectionError as exc:
         raise typer.BadParameter(str(exc), param_hint="FACT_ID") from None
     console.print(f"{escape(fact_id)}: {'rejected' if reject else f'corrected to {value:g}'}")

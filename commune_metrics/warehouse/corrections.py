@@ -21,7 +21,7 @@ import hashlib
 import logging
 import math
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -65,11 +65,12 @@ def fact_id(doc_sha256: str, metric: str, kind: str, char_start: int) -> str:
 
 
 @contextmanager
-def _writable(warehouse: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+def _writable(warehouse: Path, lock_timeout: float | None = None,
+              on_wait: Callable[[str], None] | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
     # Imported here: the warehouse is a later stage than this module's callers need.
     from commune_metrics.warehouse import open_warehouse
 
-    with open_warehouse(Path(warehouse)) as wh:
+    with open_warehouse(Path(warehouse), lock_timeout=lock_timeout, on_wait=on_wait) as wh:
         yield wh.con
 
 
@@ -182,12 +183,14 @@ def record_correction(
 
 
 def correct_fact(
-    warehouse: Path, fact_id: str, value: float | None, reject: bool, note: str, who: str
+    warehouse: Path, fact_id: str, value: float | None, reject: bool, note: str, who: str,
+    on_wait: Callable[[str], None] | None = None,
 ) -> None:
-    """Correct (value) or reject one current fact, identified by its fact_id."""
+    """Correct (value) or reject one current fact, identified by its fact_id. While a run holds
+    the writer lock this waits for it, after saying who holds it through `on_wait`."""
     if not note or not note.strip():
         raise CorrectionError("a note saying why is required")
-    with _writable(warehouse) as con:
+    with _writable(warehouse, on_wait=on_wait) as con:
         key = lookup_fact(con, fact_id)
         record_correction(con, key, value, reject, note.strip(), who or default_who())
 
@@ -293,9 +296,10 @@ def apply_corrections(con: duckdb.DuckDBPyConnection, csv_path: Path) -> int:
     return applied
 
 
-def apply_corrections_csv(warehouse: Path, csv_path: Path) -> int:
+def apply_corrections_csv(warehouse: Path, csv_path: Path, lock_timeout: float | None = None,
+                          on_wait: Callable[[str], None] | None = None) -> int:
     """Apply a corrections CSV (columns fact_id,value,reject,note,who) to the warehouse."""
-    with _writable(warehouse) as con:
+    with _writable(warehouse, lock_timeout, on_wait) as con:
         return apply_corrections(con, Path(csv_path))
 
 
