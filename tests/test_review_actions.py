@@ -187,3 +187,32 @@ def test_export_labels_writes_reviewed_facts_in_the_gold_format(wh, tmp_path: Pa
     assert set(facts["computers.total"]) >= {"doc", "metric", "kind", "value", "unit", "optional", "evidence"}
     (neg,) = [json.loads(x) for x in negatives.read_text(encoding="utf-8").splitlines()]
     assert neg["metric"] == "staff.present" and neg["why"] == "sai" and neg["value"] == 24
+
+
+def test_a_document_loaded_before_texts_were_stored_is_read_again_from_its_file(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from tests.test_concurrency import make_reports
+
+    make_reports(tmp_path / "inbox", range(1))
+    warehouse = tmp_path / "w.duckdb"
+    subprocess.run([sys.executable, "-m", "commune_metrics", "ingest", str(tmp_path / "inbox"), "--warehouse",
+                    str(warehouse), "--archive", str(tmp_path / "raw")], check=True, capture_output=True,
+                   timeout=300, env={**os.environ, "CM_SETTLE_SECONDS": "0"})
+    with open_warehouse(warehouse) as w:  # as a warehouse of the previous version has it
+        w.con.execute("DELETE FROM document_texts")
+    (sha,) = query(warehouse, "SELECT doc_sha256 FROM documents")[0]
+    stop, ready, urls = threading.Event(), threading.Event(), []
+    app = ReviewApp(warehouse=warehouse, who="Lan")
+    thread = threading.Thread(target=serve, args=(app, lambda u: (urls.append(u), ready.set()), stop))
+    thread.start()
+    try:
+        assert ready.wait(30)
+        with urllib.request.urlopen(f"{urls[0]}doc/{sha}", timeout=60) as resp:
+            body = resp.read().decode("utf-8")
+    finally:
+        stop.set()
+        thread.join(30)
+    assert '<mark class="ev"' in body and "tiếp nhận 100 hồ sơ" in body

@@ -156,9 +156,31 @@ class Handler(BaseHTTPRequestHandler):
         finally:
             con.close()
         text, starts = doc["text"], _page_starts(doc["page_starts"])
+        if text is None:
+            text, starts = self._text_from_file(doc)
         body = pages.document_page(doc, text, facts, flags, metrics, starts,
                                    has_image=(doc["file_type"] == "pdf"))
         self._html(doc["source_file"], body, page_class="document")
+
+    def _text_from_file(self, doc: dict) -> tuple[str | None, list[int] | None]:
+        """A document loaded before texts were stored: read its file again (same normalization,
+        so the spans still match), if it can still be found."""
+        from commune_metrics.core.errors import ReaderError
+        from commune_metrics.readers import load_document
+
+        con = connect_readonly(self.app.warehouse)
+        try:
+            recorded = data.file_locations(con, doc["doc_sha256"])
+        finally:
+            con.close()
+        path = locate(doc["doc_sha256"], doc["source_file"], recorded, self.app.file_roots)
+        if path is None:
+            return None, None
+        try:
+            loaded = load_document(path)
+        except ReaderError:
+            return None, None
+        return loaded.text, ([p.start for p in loaded.pages] if loaded.paginated else None)
 
     def _queue(self) -> None:
         con = connect_readonly(self.app.warehouse)
