@@ -54,7 +54,7 @@ def extract_facts(doc: Document, doc_type: str) -> list[Fact]:
             fact.page = doc.page_at(fact.char_start)
             facts.append(fact)
     for block in table_blocks(sentences):
-        for cell in cell_sentences(block):
+        for cell in cell_sentences(block, rules.grammar):
             syn = cell.sentence
             kind = cell.kind or default_kind(cell.row)
             for fact in finder.sentence_facts(syn, syn.text, _lower_same_length(syn.text), kind):

@@ -23,20 +23,12 @@ from dataclasses import dataclass
 from functools import lru_cache
 from itertools import takewhile
 
-import yaml
-
 from commune_metrics.core.config import RULES_DIR
 from commune_metrics.core.document import Document
 from commune_metrics.core.model import DocMeta
 from commune_metrics.extract import gazetteer as gz
 from commune_metrics.extract.dates import find_period, find_place_date
-
-# Common family names: a layout candidate starting with one is trusted without the tagger.
-_SURNAMES = frozenset(
-    "Nguyễn Trần Lê Phạm Hoàng Huỳnh Phan Vũ Võ Đặng Bùi Đỗ Hồ Ngô Dương Lý Đinh Đoàn Trương Lương "
-    "Mai Cao Lưu Hà Tạ Tô Trịnh Lâm Đào Vương Châu Quách Thái Kiều Chu Triệu Mạc Nông Lò Hoàng "
-    "Quàng Vi Lò Sầm Hứa Thân Tăng Giáp Khổng Nghiêm Ông Phùng Tống Đồng Văn Y H Rơ Ksor Nay Siu".split()
-)
+from commune_metrics.extract.schemas import MetadataFile, load_rule_file
 
 
 @dataclass(frozen=True)
@@ -53,11 +45,12 @@ class _Rules:
     min_syllables: int
     max_syllables: int
     lookahead_lines: int
+    surnames: frozenset[str]  # a layout candidate starting with one is trusted without the tagger
 
 
 @lru_cache(maxsize=1)
 def _rules() -> _Rules:
-    cfg = yaml.safe_load((RULES_DIR / "metadata.yaml").read_text(encoding="utf-8"))
+    cfg = load_rule_file(RULES_DIR / "metadata.yaml", MetadataFile).model_dump()
     dt, cm, sg = cfg["doc_type"], cfg["commune"], cfg["signer"]
     return _Rules(
         titles=dt["titles"],
@@ -72,6 +65,7 @@ def _rules() -> _Rules:
         min_syllables=int(sg["min_syllables"]),
         max_syllables=int(sg["max_syllables"]),
         lookahead_lines=int(sg["lookahead_lines"]),
+        surnames=frozenset(sg["surnames"]),
     )
 
 
@@ -325,7 +319,7 @@ def detect_signer(text: str) -> str | None:
         if name in tagged:
             return name
     for name in layout:
-        if name.split()[0] in _SURNAMES:
+        if name.split()[0] in _rules().surnames:
             return name
     if layout:
         return layout[0]
