@@ -134,3 +134,7 @@ CREATE TABLE IF NOT EXISTS metrics (
     label_vi     VARCHAR,
     description  VARCHAR
 );
+-- What the views need to know of a metric, declared once in rules/metrics.yaml.
+ALTER TABLE metrics ADD COLUMN IF NOT EXISTS flow BOOLEAN;               -- accumulates over the period
+ALTER TABLE metrics ADD COLUMN IF NOT EXISTS better VARCHAR;             -- 'lower' when less is better
+ALTER TABLE metrics ADD COLUMN IF NOT EXISTS comparison_column VARCHAR;  -- column in document_metrics

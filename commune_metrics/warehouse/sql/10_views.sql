@@ -118,22 +118,9 @@ WITH best AS (
     WHERE f.kind = 'actual' AND f.value IS NOT NULL
 ), piv AS (
     SELECT doc_sha256,
-           max(value) FILTER (WHERE metric = 'dossiers.received')            AS dossiers_received,
-           max(value) FILTER (WHERE metric = 'dossiers.received_online')     AS dossiers_received_online,
-           max(value) FILTER (WHERE metric = 'dossiers.online_pct')          AS dossiers_online_pct,
-           max(value) FILTER (WHERE metric = 'dossiers.resolved')            AS dossiers_resolved,
-           max(value) FILTER (WHERE metric = 'dossiers.resolved_overdue')    AS dossiers_resolved_overdue,
-           max(value) FILTER (WHERE metric = 'dossiers.resolved_in_time')    AS dossiers_resolved_in_time,
-           max(value) FILTER (WHERE metric = 'dossiers.resolved_early')      AS dossiers_resolved_early,
-           max(value) FILTER (WHERE metric = 'dossiers.resolved_on_time')    AS dossiers_resolved_on_time,
-           max(value) FILTER (WHERE metric = 'dossiers.resolved_in_time_pct') AS dossiers_resolved_in_time_pct,
-           max(value) FILTER (WHERE metric = 'computers.total')              AS computers_total,
-           max(value) FILTER (WHERE metric = 'computers.antivirus')          AS computers_antivirus,
-           max(value) FILTER (WHERE metric = 'computers.antivirus_pct')      AS computers_antivirus_pct,
-           max(value) FILTER (WHERE metric = 'staff.present')                AS staff_present,
-           max(value) FILTER (WHERE metric = 'staff.quota')                  AS staff_quota,
-           max(value) FILTER (WHERE metric = 'staff.trained')                AS staff_trained,
-           max(value) FILTER (WHERE metric = 'staff.trained_pct')            AS staff_trained_pct
+           -- one column per metric with a comparison_column (rules/metrics.yaml), filled in
+           -- by warehouse/schema.py from the catalog when the schema is applied
+           {{comparison_pivot}}
     FROM best
     WHERE rn = 1
     GROUP BY doc_sha256
@@ -175,9 +162,8 @@ SELECT arg_max(ward_code, ord)  AS ward_code,
        arg_max(overdue_share, ord)       FILTER (WHERE overdue_share IS NOT NULL)       AS overdue_share,
        arg_max(antivirus_coverage, ord)  FILTER (WHERE antivirus_coverage IS NOT NULL)  AS antivirus_coverage,
        arg_max(staff_trained_share, ord) FILTER (WHERE staff_trained_share IS NOT NULL) AS staff_trained_share,
-       arg_max(dossiers_received, ord)   FILTER (WHERE dossiers_received IS NOT NULL)   AS dossiers_received,
-       arg_max(computers_total, ord)     FILTER (WHERE computers_total IS NOT NULL)     AS computers_total,
-       arg_max(staff_present, ord)       FILTER (WHERE staff_present IS NOT NULL)       AS staff_present,
+       -- each metric's comparison_column, from the latest document that has it
+       {{comparison_latest}}
        count(*)                 AS documents,
        max(period_end)          AS latest_period_end,
        commune_key
