@@ -68,8 +68,9 @@ def test_a_metric_added_in_yaml_is_extracted_loaded_and_compared(tmp_path: Path)
         assert [(m, v) for m, v, _c in facts] == [("network.wifi_hotspots", 14.0)]
         commune = facts[0][2]
         assert commune, "the sample's commune is resolved, so it can be compared"
-        assert con.execute("SELECT label_vi, comparison_column FROM metrics WHERE code = 'network.wifi_hotspots'"
-                           ).fetchone() == (NEW_METRIC["label_vi"], "wifi_hotspots")
+        declared = con.execute("SELECT label_vi, comparison_column FROM metrics "
+                               "WHERE code = 'network.wifi_hotspots'").fetchone()
+        assert declared == (NEW_METRIC["label_vi"], "wifi_hotspots")
         row = con.execute("SELECT wifi_hotspots FROM comparison WHERE commune = ?", [commune]).fetchone()
         assert row == (14.0,)
     finally:
