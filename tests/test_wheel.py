@@ -26,14 +26,16 @@ from commune_metrics.readers import load_document
 REPO = Path(__file__).resolve().parent.parent
 
 
-def _run(cmd: list[str], cwd: Path, env: dict | None = None, timeout: int = 600) -> subprocess.CompletedProcess:
+def _run(cmd: list[str], cwd: Path, env: dict | None = None,
+         timeout: int = 600) -> subprocess.CompletedProcess:
     done = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False)
     assert done.returncode == 0, f"{cmd}: {done.stdout[-2000:]}\n{done.stderr[-3000:]}"
     return done
 
 
 @pytest.mark.slow
-def test_wheel_in_a_fresh_venv_ingests_the_seeds_like_the_checkout(tmp_path: Path, seed_paths: list[Path]) -> None:
+def test_wheel_in_a_fresh_venv_ingests_the_seeds_like_the_checkout(tmp_path: Path,
+                                                                  seed_paths: list[Path]) -> None:
     dist = tmp_path / "dist"
     _run([sys.executable, "-m", "pip", "wheel", str(REPO), "--no-deps", "-q", "-w", str(dist)], cwd=tmp_path)
     (wheel,) = dist.glob("commune_metrics-*.whl")
@@ -44,15 +46,16 @@ def test_wheel_in_a_fresh_venv_ingests_the_seeds_like_the_checkout(tmp_path: Pat
     _run([str(py), "-m", "pip", "install", "-q", "--no-deps", "--no-index", str(wheel)], cwd=tmp_path)
     site = Path(_run([str(py), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
                      cwd=tmp_path).stdout.strip())
-    (site / "zz_project_dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n", encoding="utf-8")
+    deps = sysconfig.get_paths()["purelib"]  # this venv's third-party packages
+    (site / "zz_project_dependencies.pth").write_text(deps + "\n", encoding="utf-8")
 
     work = tmp_path / "elsewhere"
     (work / "reports").mkdir(parents=True)
     for seed in seed_paths:
         shutil.copy2(seed, work / "reports" / seed.name)
     env = {k: v for k, v in os.environ.items() if not k.startswith("CM_") and k != "PYTHONPATH"}
-    where = _run([str(py), "-c", "import commune_metrics.core.config as c; print(c.PACKAGE_DIR, c.DATA_DIR)"],
-                 cwd=work, env=env).stdout.split()
+    probe = "import commune_metrics.core.config as c; print(c.PACKAGE_DIR, c.DATA_DIR)"
+    where = _run([str(py), "-c", probe], cwd=work, env=env).stdout.split()
     assert Path(where[0]).is_relative_to(venv), f"imported from {where[0]}, not from the installed wheel"
     assert Path(where[1]) == work / "data", "an installed wheel keeps its data where the user works"
 
