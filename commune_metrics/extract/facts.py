@@ -140,7 +140,18 @@ class FactFinder:
         if after < limit and regex.match(r"[\p{L}\p{N}]", low[after]):
             return None
         phrase = " ".join(low[m.start() : m.end()].split())
-        return self.rules.noun_classes.get(phrase, frozenset()), after
+        classes = self.rules.noun_classes.get(phrase, frozenset())
+        if self.g.classifier_class in classes:
+            # a classifier counts the noun after it ("bộ hồ sơ" is in the table as one phrase;
+            # "bộ, ngành" lists ministries); with no noun after it the value has no noun of its own
+            joint = self.g.noun_joint.match(low, after, limit)
+            nxt = self._noun_at(low, joint.end() if joint else after, limit)
+            if nxt is not None and "junk" in nxt[0]:
+                return nxt
+            if nxt is not None and not joint:
+                return nxt
+            return None
+        return classes, after
 
     def _rate_subject(self, low: str, start: int, end: int) -> frozenset[str]:
         last = None
@@ -196,12 +207,18 @@ class FactFinder:
         groups = _paren_groups(sent.text, sent.start)
         values: list[_Value] = []
         table = _TABLE_SEP in sent.text
-        mentions = find_numbers(text, sent.start, sent.end)
+        mentions = find_numbers(text, sent.start, sent.end, self.g)
         for i, m in enumerate(mentions):
             next_value = mentions[i + 1].start if i + 1 < len(mentions) else sent.end
             classes, noun_end = self._noun(low, m.end, sent.end, next_value)
             if "junk" in classes:
                 continue
+            lead = m.lead if m.lead >= 0 else m.start
+            prev_end = mentions[i - 1].end if i else sent.start
+            near = max(prev_end, lead - 40)
+            near = max(near, *(low.rfind(c, near, lead) + 1 for c in ",;:"))  # its own clause only
+            if self.g.not_quantity.search(low, near, lead):
+                continue  # "dân số hơn 58.000 người", "diện tích 12,8 km2": not a catalog quantity
             if m.year_like and not classes and not self._counted_label(low, sent.start, m):
                 continue  # "2025" alone is a year; "2027 hồ sơ" or "số hồ sơ ... là 2027" is a count
             if table:

@@ -99,6 +99,12 @@ class Grammar:
     percent_header: Any
     target_header: Any
     actual_header: Any
+    classifier_class: str  # the noun class whose words defer to the noun after them
+    money_before: Any  # a money word in the clause before a multiplier ("kinh phí ... 500 triệu")
+    name_before: Any  # a number right after one of these is a name or position ("mức độ 4")
+    time_before: Any  # ... a date or period ("tháng 9")
+    time_of_day: Any  # "sáng 13-10": a day-month date
+    not_quantity: Any  # a label that makes a number not a catalog quantity ("dân số")
 
 
 @dataclass
@@ -294,6 +300,12 @@ def compile_grammar(g: GrammarFile) -> Grammar:
         percent_header=regex.compile(r"%|" + rate, flags),
         target_header=regex.compile(_word(t.target_headers), flags),
         actual_header=regex.compile(_word(t.actual_headers), flags),
+        classifier_class=g.classifier_class,
+        money_before=regex.compile(_word(g.money_words), flags),
+        name_before=regex.compile(r"(?<![\p{L}])(?:" + _words(g.name_before) + r")\s*$", flags),
+        time_before=regex.compile(r"(?<![\p{L}])(?:" + _words(g.time_before) + r")\s*$", flags),
+        time_of_day=regex.compile(r"(?<![\p{L}])(?:" + _words(g.time_of_day) + r")\s*$", flags),
+        not_quantity=regex.compile(_word(g.not_quantity_labels), flags),
     )
 
 

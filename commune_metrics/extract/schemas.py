@@ -73,6 +73,12 @@ class GrammarFile(_Strict):
     correspondence_links: Phrases
     respectively_links: Phrases
     table: TableGrammar
+    classifier_class: Identifier
+    money_words: Phrases
+    name_before: Phrases
+    time_of_day: Phrases
+    time_before: Phrases
+    not_quantity_labels: Phrases
     link_before: Phrases
     scope_openers: Phrases
     partitive_openers: Phrases = []
