@@ -254,7 +254,9 @@ def _run_check(check: Check, kind: str, ops_of_kind: Sequence[Operand], approx: 
 
 
 def run_checks(checks: CheckSet, extraction: Extraction) -> list[Flag]:
-    operands = [Operand(i, f) for i, f in enumerate(extraction.facts)]
+    # the document's own verified figures only: a province's total or a held-back candidate
+    # never contradicts the commune's figures (indexes stay those of extraction.facts)
+    operands = [Operand(i, f) for i, f in enumerate(extraction.facts) if f.accepted and f.scope == "self"]
     flags: list[Flag] = []
     for check in checks.checks:
         for kind in check.kinds:

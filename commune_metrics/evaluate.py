@@ -202,8 +202,10 @@ def predict(gold: Gold, docs_dir: Path) -> tuple[dict[str, list[Prediction]], di
         except ReaderError as exc:
             errors.append({"doc": name, "error": str(exc)})
             continue
+        # what analysts compare: the verified figures of the reporting unit itself (contract v2)
         predictions[name] = [
-            Prediction(name, f.metric, f.kind, f.value, f.evidence, f.extractor) for f in extraction.facts
+            Prediction(name, f.metric, f.kind, f.value, f.evidence, f.extractor)
+            for f in extraction.facts if f.accepted and f.scope == "self"
         ]
         metas[name] = {k: getattr(extraction.meta, k, None) for k in META_FIELDS}
     return predictions, metas, errors

@@ -25,6 +25,15 @@ class Fact:
     extractor: str  # rule id or model name that produced it
     confidence: float
     page: int | None = None
+    # whose figure: self / sub_unit / other_unit / higher_level / earlier_period / unknown
+    scope: str = "self"
+    status: str = "accepted"  # accepted: goes to `facts`; review: held back (see reason)
+    reason: str | None = None  # why a candidate is held for review
+    value_start: int | None = None  # where the value is written (inside the evidence span)
+
+    @property
+    def accepted(self) -> bool:
+        return self.status == "accepted"
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -41,6 +50,7 @@ class DocMeta:
     as_of: date | None = None
     issued_on: date | None = None
     signer: str | None = None
+    level: str | None = None  # the reporting unit's level: commune / district / province / national
 
 
 @dataclass

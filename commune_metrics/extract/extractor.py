@@ -30,10 +30,17 @@ def _lower_same_length(text: str) -> str:
     return "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
 
 
-def extract_facts(doc: Document, doc_type: str) -> list[Fact]:
+def extract_facts(doc: Document, doc_type: str, level: str | None = None,
+                  own_name: str | None = None) -> list[Fact]:
+    """Every candidate figure of the document with its scope; `level` and `own_name` describe
+    the reporting unit (read from the text when not given)."""
     finder = _finder()
     rules = finder.rules
     text = doc.text
+    scope = rules.scope
+    assert scope is not None
+    if level is None:
+        level = scope.doc_level(text)
     low = _lower_same_length(text)
     facts: list[Fact] = []
     sentences = split_sentences(text)
@@ -52,6 +59,8 @@ def extract_facts(doc: Document, doc_type: str) -> list[Fact]:
             continue
         for fact in finder.sentence_facts(sent, text, low, default_kind(sent)):
             fact.page = doc.page_at(fact.char_start)
+            at = fact.value_start if fact.value_start is not None else fact.char_end
+            fact.scope = scope.fact_scope(text, sent.start, at, at + 1, sent.heading, level, own_name)
             facts.append(fact)
     for block in table_blocks(sentences):
         for cell in cell_sentences(block, rules.grammar):
@@ -60,6 +69,9 @@ def extract_facts(doc: Document, doc_type: str) -> list[Fact]:
             for fact in finder.sentence_facts(syn, syn.text, _lower_same_length(syn.text), kind):
                 fact.char_start, fact.char_end, fact.evidence = cell.row.start, cell.row.end, cell.row.text
                 fact.extractor += ":table"
+                fact.value_start = None  # a table cell: its row and caption say whose it is
+                fact.scope = scope.fact_scope(text, cell.row.start, cell.row.end, cell.row.end,
+                                              cell.row.heading, level, own_name)
                 fact.page = doc.page_at(fact.char_start)
                 facts.append(fact)
     facts.sort(key=lambda f: f.char_start)
@@ -68,4 +80,8 @@ def extract_facts(doc: Document, doc_type: str) -> list[Fact]:
 
 def extract(doc: Document) -> Extraction:
     meta = extract_meta(doc)
-    return Extraction(meta=meta, facts=extract_facts(doc, meta.doc_type))
+    scope = _finder().rules.scope
+    assert scope is not None
+    meta.level = scope.doc_level(doc.text)
+    own = meta.commune if meta.level == "commune" else None
+    return Extraction(meta=meta, facts=extract_facts(doc, meta.doc_type, meta.level, own))

@@ -766,4 +766,5 @@ class FactFinder:
             evidence=sent.text,
             extractor=f"metrics.yaml:{rule.code}:{choice.where}" + (f":{role}" if role else ""),
             confidence=round(max(self.conf.floor, min(1.0, confidence)), 2),
+            value_start=v.m.start,
         )

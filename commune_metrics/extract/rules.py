@@ -26,6 +26,7 @@ from commune_metrics.extract.schemas import (
     VocabularyFile,
     load_rule_file,
 )
+from commune_metrics.extract.scope import ScopeReader
 
 __all__ = ["RulesError", "Rules", "MetricRule", "MetricDef", "Grammar", "get_rules", "load_rules",
            "load_catalog"]
@@ -130,6 +131,7 @@ class Rules:
     by_code: dict[str, MetricRule] = field(default_factory=dict)
     grammar: Grammar | None = None
     scoring: ScoringFile | None = None
+    scope: ScopeReader | None = None
 
 
 # Synonym groups (vocabulary.yaml `synonyms`): a phrase member -> the regex of its whole group.
@@ -412,6 +414,7 @@ def load_rules(rules_dir: Path | None = None) -> Rules:
         by_code={r.code: r for r in rules},
         grammar=compile_grammar(g),
         scoring=scoring,
+        scope=ScopeReader.build(g.scope),
     )
 
 

@@ -53,6 +53,23 @@ class KindCues(_Strict):
     actual: Phrases = []
 
 
+class ScopeLevels(_Strict):
+    national: Phrases
+    province: Phrases
+    district: Phrases
+    commune: Phrases
+    village: Phrases
+
+
+class ScopeGrammar(_Strict):
+    levels: ScopeLevels
+    whole_markers: Phrases
+    plural_markers: Phrases
+    object_markers: Phrases
+    earlier_period: Phrases
+    channel_names: Phrases
+
+
 class GrammarFile(_Strict):
     version: Literal[1]
     coordinators: Phrases
@@ -79,6 +96,7 @@ class GrammarFile(_Strict):
     time_of_day: Phrases
     time_before: Phrases
     not_quantity_labels: Phrases
+    scope: ScopeGrammar
     link_before: Phrases
     scope_openers: Phrases
     partitive_openers: Phrases = []

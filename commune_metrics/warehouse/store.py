@@ -313,7 +313,7 @@ class Warehouse:
     def _insert_facts(self, doc_id: int, result: ProcessResult) -> None:
         rows = [
             [doc_id, seq, f.metric, f.kind, f.value, f.unit, f.qualifier, f.page, f.char_start, f.char_end,
-             f.evidence, f.extractor, f.confidence]
+             f.evidence, f.extractor, f.confidence, f.scope, f.status, f.reason]
             for seq, f in enumerate(result.facts)
         ]
         if rows:

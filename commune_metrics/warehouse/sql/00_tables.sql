@@ -80,6 +80,12 @@ CREATE TABLE IF NOT EXISTS fact_rows (
     confidence  DOUBLE
 );
 
+-- Whose figure it is, and whether it passed verification (contract v2): `accepted` facts are in
+-- `facts`; `review` ones (low confidence, implausible value) are in `review` with their reason.
+ALTER TABLE fact_rows ADD COLUMN IF NOT EXISTS scope VARCHAR DEFAULT 'self';
+ALTER TABLE fact_rows ADD COLUMN IF NOT EXISTS status VARCHAR DEFAULT 'accepted';
+ALTER TABLE fact_rows ADD COLUMN IF NOT EXISTS reason VARCHAR;
+
 CREATE TABLE IF NOT EXISTS flag_rows (
     doc_id        INTEGER NOT NULL,
     seq           INTEGER NOT NULL,

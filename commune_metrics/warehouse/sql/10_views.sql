@@ -16,16 +16,28 @@ SELECT d.source_file, d.sha256 AS doc_sha256, d.doc_type, d.ward_code, d.commune
        d.period_start, d.period_end,
        f.metric, f.kind, f.value, f.unit, f.qualifier, f.page, f.char_start, f.char_end,
        f.evidence, f.extractor, f.confidence,
-       d.doc_key, d.version, d.is_current, d.loaded_at, d.as_of, d.issued_on, d.doc_id, f.seq
+       d.doc_key, d.version, d.is_current, d.loaded_at, d.as_of, d.issued_on, d.doc_id, f.seq,
+       coalesce(f.scope, 'self') AS scope, coalesce(f.status, 'accepted') AS status, f.reason
 FROM fact_rows f
 JOIN document_versions d USING (doc_id);
 
+-- Verified facts of current documents. `scope` says whose figure it is (contract v2): comparisons
+-- use `self` only; the others (sub_unit, other_unit, higher_level, earlier_period) are kept and shown.
 CREATE OR REPLACE VIEW facts AS
 SELECT source_file, doc_sha256, doc_type, ward_code, commune, province, period_start, period_end,
        metric, kind, value, unit, qualifier, page, char_start, char_end, evidence, extractor, confidence,
-       doc_key, version, loaded_at, as_of, issued_on
+       doc_key, version, loaded_at, as_of, issued_on, scope
 FROM fact_history
-WHERE is_current;
+WHERE is_current AND status = 'accepted';
+
+-- Candidates held back from `facts` (contract v2): a confidence below the verifier's threshold or
+-- a value outside the metric's plausible range. The columns of `facts`, plus `reason`.
+CREATE OR REPLACE VIEW review AS
+SELECT source_file, doc_sha256, doc_type, ward_code, commune, province, period_start, period_end,
+       metric, kind, value, unit, qualifier, page, char_start, char_end, evidence, extractor, confidence,
+       doc_key, version, loaded_at, as_of, issued_on, scope, reason
+FROM fact_history
+WHERE is_current AND status = 'review';
 
 -- Current facts with corrections applied. `value` is what analysis uses (NULL when the
 -- analyst rejected the fact); `original_value` is what the extractor read.
@@ -41,11 +53,12 @@ SELECT fact_id_of(f.doc_sha256, f.metric, f.kind, f.char_start) AS fact_id,
        c.note AS correction_note, c.who AS corrected_by, c."at" AS corrected_at,
        f.as_of, f.issued_on, f.loaded_at, f.doc_key, f.doc_id, f.seq,
        coalesce('w:' || f.ward_code,
-                'n:' || lower(coalesce(f.province, '')) || '|' || lower(f.commune)) AS commune_key
+                'n:' || lower(coalesce(f.province, '')) || '|' || lower(f.commune)) AS commune_key,
+       f.scope
 FROM fact_history f
 LEFT JOIN corrections_current c
        ON c.fact_id = fact_id_of(f.doc_sha256, f.metric, f.kind, f.char_start)
-WHERE f.is_current;
+WHERE f.is_current AND f.status = 'accepted';
 
 -- Files rejected and not (yet) loaded since.
 CREATE OR REPLACE VIEW quarantine AS
@@ -90,7 +103,7 @@ FROM (
                         f.loaded_at DESC, f.confidence DESC, f.char_start
            ) AS rn
     FROM facts_corrected f
-    WHERE f.kind = 'actual' AND NOT f.rejected AND f.value IS NOT NULL
+    WHERE f.kind = 'actual' AND NOT f.rejected AND f.value IS NOT NULL AND f.scope = 'self'
       AND (f.ward_code IS NOT NULL OR f.commune IS NOT NULL)
 )
 WHERE rn = 1;
@@ -115,7 +128,7 @@ WITH best AS (
            row_number() OVER (PARTITION BY f.doc_sha256, f.metric
                               ORDER BY f.confidence DESC, f.char_start) AS rn
     FROM facts_corrected f
-    WHERE f.kind = 'actual' AND f.value IS NOT NULL
+    WHERE f.kind = 'actual' AND f.value IS NOT NULL AND f.scope = 'self'
 ), piv AS (
     SELECT doc_sha256,
            -- one column per metric with a comparison_column (rules/metrics.yaml), filled in

@@ -31,6 +31,7 @@ WITH p AS (
                 THEN date_diff('day', f.period_start, f.period_end) + 1 END AS period_days
     FROM facts_corrected f
     WHERE f.kind = 'actual' AND f.unit = 'count' AND NOT f.rejected AND is_flow_metric(f.metric)
+      AND f.scope = 'self'
 )
 SELECT fact_id, ward_code, commune, province, source_file, doc_sha256, metric, value,
        period_start, period_end, period_days,
@@ -48,11 +49,11 @@ FROM p;
 -- "approx" targets are floors, or ceilings for metrics where less is better.
 CREATE OR REPLACE VIEW target_gaps AS
 WITH targets AS (
-    SELECT f.*,
+    SELECT f.* EXCLUDE (scope),
            CASE WHEN f.ward_code IS NULL AND f.commune IS NULL AND f.province IS NOT NULL
                 THEN 'province' ELSE 'commune' END AS scope
     FROM facts_corrected f
-    WHERE f.kind = 'target' AND NOT f.rejected AND f.value IS NOT NULL
+    WHERE f.kind = 'target' AND NOT f.rejected AND f.value IS NOT NULL AND f.scope = 'self'
 ), own AS (
     SELECT t.commune_key, t.metric, t.value, t.qualifier, t.fact_id, t.source_file, t.evidence, t.page,
            t.scope, coalesce(t.period_end, t.as_of, t.issued_on) AS ord_date, t.loaded_at
