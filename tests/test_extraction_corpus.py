@@ -38,6 +38,7 @@ import yaml
 from commune_metrics.core.document import Document
 from commune_metrics.core.model import DOC_TYPES, KINDS
 from commune_metrics.extract.extractor import extract_facts
+from commune_metrics.extract.metadata import extract_meta
 from commune_metrics.extract.rules import load_catalog
 from commune_metrics.readers.normalize import normalize_text
 
@@ -46,26 +47,34 @@ CATALOG = frozenset(m.code for m in load_catalog())
 
 ENTRY_KEYS = {"id", "doc_type", "note", "texts", "expect", "reject", "exact", "normalized_lines"}
 REQUIRED_KEYS = {"id", "note", "texts"}
-ITEM_KEYS = {"metric", "value", "kind"}
+ITEM_KEYS = {"metric", "value", "kind", "scope", "status"}
+SCOPES = ("self", "sub_unit", "other_unit", "higher_level", "earlier_period", "unknown")
+STATUSES = ("accepted", "review")
 ID_RX = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 
-FactKey = tuple[str, str, float]
+# (metric, kind, value, scope, status)
+FactKey = tuple[str, str, float, str, str]
 
 
 @dataclass(frozen=True)
 class Item:
-    """A fact pattern: a field that is None matches anything."""
+    """A fact pattern: a field that is None matches anything (scope and status too, so a case
+    that names neither is about the candidate, whatever its scope or verification)."""
 
     metric: str | None
     value: float | None
     kind: str | None
+    scope: str | None = None
+    status: str | None = None
 
     def matches(self, fact: FactKey) -> bool:
-        metric, kind, value = fact
+        metric, kind, value, scope, status = fact
         return (
             (self.metric is None or self.metric == metric)
             and (self.value is None or self.value == value)
             and (self.kind is None or self.kind == kind)
+            and (self.scope is None or self.scope == scope)
+            and (self.status is None or self.status == status)
         )
 
     def __str__(self) -> str:
@@ -73,6 +82,8 @@ class Item:
             f"metric={self.metric}" if self.metric else "any metric",
             f"value={self.value:g}" if self.value is not None else "any value",
             f"kind={self.kind}" if self.kind else "any kind",
+            *([f"scope={self.scope}"] if self.scope else []),
+            *([f"status={self.status}"] if self.status else []),
         ]
         return ", ".join(parts)
 
@@ -109,7 +120,12 @@ def _item(raw: Any, where: str, section: str, problems: list[str]) -> Item | Non
         value = None
     if kind is not None and kind not in KINDS:
         problems.append(f"{where}: unknown kind {kind!r} in {section} (one of {', '.join(KINDS)})")
-    return Item(metric, None if value is None else round(float(value), 2), kind)
+    scope, status = raw.get("scope"), raw.get("status")
+    if scope is not None and scope not in SCOPES:
+        problems.append(f"{where}: unknown scope {scope!r} in {section} (one of {', '.join(SCOPES)})")
+    if status is not None and status not in STATUSES:
+        problems.append(f"{where}: unknown status {status!r} in {section} (one of {', '.join(STATUSES)})")
+    return Item(metric, None if value is None else round(float(value), 2), kind, scope, status)
 
 
 def _entry(raw: Any, file: str, n: int, problems: list[str]) -> Entry | None:
@@ -154,7 +170,8 @@ def _entry(raw: Any, file: str, n: int, problems: list[str]) -> Entry | None:
         problems.append(f"{where}: checks nothing (give expect, reject, exact or normalized_lines)")
     for e in items["expect"]:
         for r in items["reject"]:
-            if r.metric in (None, e.metric) and r.value in (None, e.value) and r.kind in (None, e.kind):
+            if r.metric in (None, e.metric) and r.value in (None, e.value) and r.kind in (None, e.kind) \
+                    and r.scope in (None, e.scope) and r.status in (None, e.status):
                 problems.append(f"{where}: expect item ({e}) is always rejected by ({r})")
     if len(problems) > before:
         return None
@@ -202,13 +219,17 @@ CASES = [
 def _facts(text: str, doc_type: str) -> set[FactKey]:
     text = normalize_text(text)
     doc = Document("t.txt", "0", "txt", text, text, paginated=False)
-    return {(f.metric, f.kind, round(f.value, 2)) for f in extract_facts(doc, doc_type)}
+    # the reporting unit, as `extract` reads it, so another commune's figure is told apart
+    own = extract_meta(doc).commune
+    return {(f.metric, f.kind, round(f.value, 2), f.scope, f.status)
+            for f in extract_facts(doc, doc_type, own_name=own)}
 
 
 def _show(facts: set[FactKey]) -> str:
     if not facts:
         return "    (nothing)"
-    return "\n".join(f"    metric={m}, value={v:g}, kind={k}" for m, k, v in sorted(facts))
+    return "\n".join(f"    metric={m}, value={v:g}, kind={k}, scope={sc}, status={st}"
+                     for m, k, v, sc, st in sorted(facts))
 
 
 def test_corpus_is_well_formed() -> None:
@@ -226,14 +247,14 @@ def test_corpus_case(entry: Entry, n: int) -> None:
     facts = _facts(text, entry.doc_type)
     failures += [f"missing: {item}" for item in entry.expect if not any(item.matches(f) for f in facts)]
     failures += [
-        f"rejected but produced: {item}  <- {m} = {v:g} ({k})"
+        f"rejected but produced: {item}  <- {f[0]} = {f[2]:g} ({f[1]}, {f[3]}, {f[4]})"
         for item in entry.reject
-        for m, k, v in sorted(facts)
-        if item.matches((m, k, v))
+        for f in sorted(facts)
+        if item.matches(f)
     ]
     if entry.exact:
         extra = sorted(f for f in facts if not any(item.matches(f) for item in entry.expect))
-        failures += [f"not expected (exact): metric={m}, value={v:g}, kind={k}" for m, k, v in extra]
+        failures += [f"not expected (exact): metric={m}, value={v:g}, kind={k}" for m, k, v, *_ in extra]
     if failures:
         expected = "\n".join(f"    {item}" for item in entry.expect) or "    (nothing)"
         rejected = "\n".join(f"    {item}" for item in entry.reject) or "    (nothing)"

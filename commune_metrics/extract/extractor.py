@@ -74,8 +74,32 @@ def extract_facts(doc: Document, doc_type: str, level: str | None = None,
                                               cell.row.heading, level, own_name)
                 fact.page = doc.page_at(fact.char_start)
                 facts.append(fact)
+    for fact in facts:
+        reason = implausible(fact, rules, level)
+        if reason:
+            fact.status, fact.reason = "review", reason
     facts.sort(key=lambda f: f.char_start)
     return facts
+
+
+def implausible(fact: Fact, rules, level: str | None) -> str | None:
+    """Why a value cannot be this metric's for a unit of this level (rules/metrics.yaml
+    `plausible`, scoring.yaml `plausible_percent`), or None when it can."""
+    bounds = []
+    if fact.unit == "percent" and rules.scoring is not None:
+        bounds.append((rules.scoring.plausible_percent.min, rules.scoring.plausible_percent.max, "a share"))
+    rule = rules.by_code.get(fact.metric)
+    if rule is not None:
+        for key in (level, "any"):
+            if key in rule.plausible:
+                lo, hi = rule.plausible[key]
+                bounds.append((lo, hi, f"{fact.metric} of a {key}" if key != "any" else fact.metric))
+                break
+    for lo, hi, what in bounds:
+        if (lo is not None and fact.value < lo) or (hi is not None and fact.value > hi):
+            span = f"{'' if lo is None else f'{lo:g}'}..{'' if hi is None else f'{hi:g}'}"
+            return f"implausible: {fact.value:g} is outside {span} for {what}"
+    return None
 
 
 def extract(doc: Document) -> Extraction:

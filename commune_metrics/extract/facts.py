@@ -211,7 +211,13 @@ class FactFinder:
         for i, m in enumerate(mentions):
             next_value = mentions[i + 1].start if i + 1 < len(mentions) else sent.end
             classes, noun_end = self._noun(low, m.end, sent.end, next_value)
-            if "junk" in classes:
+            if not classes and i + 1 < len(mentions) and m.unit == mentions[i + 1].unit \
+                    and self.g.range_joint.fullmatch(low, m.end, mentions[i + 1].start):
+                # "từ 3 đến 5 tổ viên": the first end counts what the second end counts
+                nxt = mentions[i + 1]
+                later = mentions[i + 2].start if i + 2 < len(mentions) else sent.end
+                classes = self._noun(low, nxt.end, sent.end, later)[0]
+            if "junk" in classes or "member" in classes:
                 continue
             lead = m.lead if m.lead >= 0 else m.start
             prev_end = mentions[i - 1].end if i else sent.start

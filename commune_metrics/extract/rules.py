@@ -76,6 +76,8 @@ class MetricRule:
     noun_only: frozenset[str] = frozenset()  # noun classes that name this metric on their own
     ratio_whole: str | None = None
     share: str | None = None  # the percent metric of the same part ("58 máy (đạt 82,86%)")
+    # level ("commune", "district", "province", "any") -> (min, max); None: no bound
+    plausible: dict[str, tuple[float | None, float | None]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -106,6 +108,7 @@ class Grammar:
     time_before: Any  # ... a date or period ("tháng 9")
     time_of_day: Any  # "sáng 13-10": a day-month date
     not_quantity: Any  # a label that makes a number not a catalog quantity ("dân số")
+    range_joint: Any  # between the two ends of a range ("từ 3 đến 5 tổ viên")
 
 
 @dataclass
@@ -308,6 +311,7 @@ def compile_grammar(g: GrammarFile) -> Grammar:
         time_before=regex.compile(r"(?<![\p{L}])(?:" + _words(g.time_before) + r")\s*$", flags),
         time_of_day=regex.compile(r"(?<![\p{L}])(?:" + _words(g.time_of_day) + r")\s*$", flags),
         not_quantity=regex.compile(_word(g.not_quantity_labels), flags),
+        range_joint=regex.compile(r"\s*(?:" + _words(g.range_joints) + r")\s*", flags),
     )
 
 
@@ -399,6 +403,7 @@ def load_rules(rules_dir: Path | None = None) -> Rules:
                 noun_only=_noun_only(e.noun_only, classes, nouns, where),
                 ratio_whole=whole,
                 share=share,
+                plausible={lv: (r.min, r.max) for lv, r in e.plausible.items()},
             )
         )
     return Rules(

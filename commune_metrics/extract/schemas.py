@@ -82,6 +82,7 @@ class GrammarFile(_Strict):
     whole_words: Phrases
     whole_prepositions: Phrases
     fixed_pairs: Phrases
+    range_joints: Phrases
     topic_headers: Phrases
     time_words: Phrases
     label_separators: Phrases
@@ -113,6 +114,13 @@ class GrammarFile(_Strict):
     actual_headings: Phrases = []
 
 
+class Plausible(_Strict):
+    """Values outside [min, max] are not this metric's, per level of the reporting unit."""
+
+    min: float | None = None
+    max: float | None = None
+
+
 # --- scoring.yaml ---------------------------------------------------------------------
 class ContextBonus(_Strict):
     local: float
@@ -141,6 +149,7 @@ class ScoringFile(_Strict):
     modifier_cost: float = Field(ge=0)
     restrictive_cost: float = Field(ge=0)
     confidence: Confidence
+    plausible_percent: Plausible
 
 
 # --- metrics.yaml ---------------------------------------------------------------------
@@ -157,13 +166,6 @@ class CueItem(_Strict):
         if self.all is not None and not self.all:
             raise ValueError("empty cue")
         return self
-
-
-class Plausible(_Strict):
-    """Values outside [min, max] are not this metric's, per level of the reporting unit."""
-
-    min: float | None = None
-    max: float | None = None
 
 
 class MetricEntry(_Strict):

@@ -20,6 +20,7 @@ LEVELS = ("village", "commune", "district", "province", "national")  # lowest fi
 _RANK = {name: i for i, name in enumerate(LEVELS)}
 _NAME_AFTER = regex.compile(r"(?:\s+\p{Lu}[\p{L}'’]*)+")
 _NUMBER_NAME = regex.compile(r"\s+\d{1,2}(?![\d/.,%])")  # "Phường 3": only after a capitalised unit word
+_WRITTEN_NUMBER = regex.compile(r"[\d.,/]*\d")
 _HEADER = regex.compile(r"(?:ỦY|UỶ)\s+BAN\s+NHÂN\s+DÂN\s+|UBND\s+")
 
 
@@ -70,13 +71,15 @@ class ScopeReader:
 
     def fact_scope(self, text: str, sent_start: int, value_start: int, value_end: int, heading: str,
                    level: str | None, own_name: str | None) -> str:
-        if level is None:
-            return "self"
         seg_start = max(sent_start, *(text.rfind(c, sent_start, value_start) + 1 for c in ",;("))
+        written = _WRITTEN_NUMBER.match(text, value_start)  # "2,1%": its own comma ends nothing
+        value_end = max(value_end, written.end() if written else value_end)
         nxt = [i for i in (text.find(c, value_end) for c in ",;.(") if i >= 0]
         seg_end = min(nxt) if nxt else len(text)
         if self.earlier.search(text, seg_start, seg_end):
             return "earlier_period"
+        if level is None:
+            return "self"  # no unit named anywhere: nothing to tell it from
         # the nearest unit phrase in the value's own comma-separated part; a level phrase
         # ("toàn tỉnh", "cấp xã") also reaches over commas to the end of its clause, and from
         # the section heading
