@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 SYSSTAMP := $(VENV)/.system-packages
 SYSTEM_PACKAGES := tesseract-ocr tesseract-ocr-vie poppler-utils fonts-dejavu-core chromium
 
-.PHONY: setup system run test lint bench fuzz clean
+.PHONY: setup system run test lint bench fuzz train clean
 
 setup: $(STAMP) $(SYSSTAMP)
 
@@ -43,6 +43,11 @@ lint: setup
 
 bench: setup
 	$(BIN)/python -m tools.bench
+
+# Rebuild the verifier (commune_metrics/extract/models/verifier.json) from the generated corpora
+# and the real dev split; deterministic: the same rules and corpora give the same file.
+train: setup
+	$(BIN)/python -m tools.train_verifier
 
 fuzz: setup
 	$(BIN)/python -m tools.fuzz --files 1000

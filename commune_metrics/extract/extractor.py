@@ -15,6 +15,7 @@ from commune_metrics.extract.metadata import extract_meta
 from commune_metrics.extract.rules import get_rules
 from commune_metrics.extract.sentences import split_sentences
 from commune_metrics.extract.tables import SEP, cell_sentences, table_blocks
+from commune_metrics.extract.verifier import Context, default_verifier
 
 
 @functools.lru_cache(maxsize=1)
@@ -31,9 +32,10 @@ def _lower_same_length(text: str) -> str:
 
 
 def extract_facts(doc: Document, doc_type: str, level: str | None = None,
-                  own_name: str | None = None) -> list[Fact]:
-    """Every candidate figure of the document with its scope; `level` and `own_name` describe
-    the reporting unit (read from the text when not given)."""
+                  own_name: str | None = None, verify: bool = True) -> list[Fact]:
+    """Every candidate figure of the document with its scope, plausibility and (with `verify`)
+    the verifier's calibrated confidence; unsure or implausible ones have status "review".
+    `level` and `own_name` describe the reporting unit (read from the text when not given)."""
     finder = _finder()
     rules = finder.rules
     text = doc.text
@@ -78,6 +80,9 @@ def extract_facts(doc: Document, doc_type: str, level: str | None = None,
         reason = implausible(fact, rules, level)
         if reason:
             fact.status, fact.reason = "review", reason
+    verifier = default_verifier() if verify else None
+    if verifier is not None:
+        verifier.apply(facts, Context(text, level, doc_type))
     facts.sort(key=lambda f: f.char_start)
     return facts
 
@@ -102,10 +107,10 @@ def implausible(fact: Fact, rules, level: str | None) -> str | None:
     return None
 
 
-def extract(doc: Document) -> Extraction:
+def extract(doc: Document, verify: bool = True) -> Extraction:
     meta = extract_meta(doc)
     scope = _finder().rules.scope
     assert scope is not None
     meta.level = scope.doc_level(doc.text)
     own = meta.commune if meta.level == "commune" else None
-    return Extraction(meta=meta, facts=extract_facts(doc, meta.doc_type, meta.level, own))
+    return Extraction(meta=meta, facts=extract_facts(doc, meta.doc_type, meta.level, own, verify))
