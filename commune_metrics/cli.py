@@ -236,13 +236,19 @@ def _compare_metric(con, metric: str) -> None:
 @app.command(name="eval")
 def eval_(
     gold: Annotated[Path, typer.Option("--gold", exists=True, dir_okay=False, help="Gold facts (JSONL).")],
-    docs: Annotated[Path, typer.Option("--docs", exists=True, file_okay=False, help="Folder of documents.")],
+    docs: Annotated[Path | None, typer.Option("--docs", exists=True, file_okay=False,
+                                              help="Folder of documents.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    warehouse: Annotated[Path | None, typer.Option(
+        "--warehouse", dir_okay=False, help="Score this warehouse's views instead of extracting.")] = None,
+    through_warehouse: Annotated[bool, typer.Option(
+        "--through-warehouse",
+        help="Ingest a copy of --docs into a temporary warehouse, score its views.")] = False,
 ) -> None:
-    """Score extraction against a gold file: precision, recall, F1, metadata accuracy."""
+    """Score extraction against a gold file: precision, recall, F1, metadata accuracy, reliability."""
     from commune_metrics.evaluate import run_eval
 
-    raise typer.Exit(run_eval(gold, docs, as_json))
+    raise typer.Exit(run_eval(gold, docs, as_json, warehouse, through_warehouse))
 
 
 @app.command()
