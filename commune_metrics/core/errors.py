@@ -51,3 +51,9 @@ class ZipBombError(ReaderError):
 
 class OcrError(ReaderError):
     code = "ocr_failed"
+
+
+class UnsafePathError(ReaderError):
+    """A member of an archive whose path would land outside its folder, or a symlink."""
+
+    code = "unsafe_path"

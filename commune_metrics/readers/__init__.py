@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from commune_metrics.core.config import Limits
+from commune_metrics.core.config import ARCHIVE_SUFFIXES, SUPPORTED_SUFFIXES, Limits
 from commune_metrics.core.document import Document, RawDocument
 from commune_metrics.core.errors import CorruptFileError, ReaderError, UnsupportedFormatError
 from commune_metrics.readers.common import check_size
@@ -19,7 +19,8 @@ from commune_metrics.readers.txt_reader import read_txt
 
 __all__ = ["ENGINES", "Engine", "SUPPORTED", "read_file", "load_document"]
 
-SUPPORTED = (".pdf", ".docx", ".txt")
+SUPPORTED = SUPPORTED_SUFFIXES
+_SUPPORTED_LIST = ", ".join(SUPPORTED_SUFFIXES)
 DEFAULT_ENGINE: Engine = "fast"
 
 
@@ -30,9 +31,10 @@ def read_file(path: Path, limits: Limits | None = None, engine: Engine = DEFAULT
     if engine not in ENGINES:
         raise ValueError(f"engine must be one of {ENGINES}, not {engine!r}")
     suffix = path.suffix.lower()
-    if suffix not in SUPPORTED:
+    if suffix not in SUPPORTED or suffix in ARCHIVE_SUFFIXES:  # ingest unpacks archives itself
         raise UnsupportedFormatError(
-            f"{path.name}: '{suffix or 'no extension'}' files are not supported (only .pdf, .docx, .txt)"
+            f"{path.name}: '{suffix or 'no extension'}' files are not supported; "
+            f"supported types: {_SUPPORTED_LIST}"
         )
     check_size(path, limits)
     try:
