@@ -10,6 +10,7 @@ import functools
 
 from commune_metrics.core.document import Document
 from commune_metrics.core.model import Extraction, Fact
+from commune_metrics.extract.doc_identity import detect_doc_number, detect_subject
 from commune_metrics.extract.facts import FactFinder
 from commune_metrics.extract.metadata import extract_meta
 from commune_metrics.extract.rules import get_rules
@@ -68,4 +69,6 @@ def extract_facts(doc: Document, doc_type: str) -> list[Fact]:
 
 def extract(doc: Document) -> Extraction:
     meta = extract_meta(doc)
+    meta.doc_number = detect_doc_number(doc.text)
+    meta.subject = detect_subject(doc.text)
     return Extraction(meta=meta, facts=extract_facts(doc, meta.doc_type))

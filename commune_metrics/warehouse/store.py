@@ -24,10 +24,18 @@ from pathlib import Path
 import duckdb
 
 from commune_metrics.core.config import DEFAULT_WAREHOUSE
-from commune_metrics.core.model import ERROR, OK, QUARANTINED, ProcessResult
+from commune_metrics.core.model import ERROR, OK, QUARANTINED, DocMeta, ProcessResult
 from commune_metrics.warehouse import lock as lock_module
 from commune_metrics.warehouse.errors import WarehouseBusyError, WarehouseNotFoundError
-from commune_metrics.warehouse.identity import document_key, superseded_keys
+from commune_metrics.warehouse.identity import (
+    Match,
+    Version,
+    document_key,
+    in_version_order,
+    match_version,
+    period_of,
+    slot_of,
+)
 from commune_metrics.warehouse.lock import WriterLock
 from commune_metrics.warehouse.schema import apply_schema, refresh_reference
 
@@ -300,52 +308,91 @@ class Warehouse:
         return LoadOutcome(result.source_file, result.path, result.sha256, QUARANTINED,
                            reason=f"{code}: {reason}", repeat=bool(updated))
 
-    def _insert_document(self, result: ProcessResult, run_id: int, origin: Origin) -> LoadOutcome:
-        meta = result.meta
-        key = document_key(meta, result.source_file)
-        keys = superseded_keys(meta, result.source_file)
-        marks = ", ".join("?" for _ in keys)
-        previous = self.con.execute(
-            f"SELECT doc_id, version FROM document_versions WHERE doc_key IN ({marks}) AND is_current"
-            " ORDER BY version DESC", keys
+    def _same_text(self, text_sha256: str | None) -> tuple[str, int] | None:
+        if text_sha256 is None:
+            return None
+        row = self.con.execute(
+            "SELECT source_file, version FROM document_versions WHERE text_sha256 = ? ORDER BY doc_id"
+            " LIMIT 1",
+            [text_sha256],
         ).fetchone()
-        latest = self.con.execute(
-            f"SELECT max(version) FROM document_versions WHERE doc_key IN ({marks})", keys
-        ).fetchone()[0]
-        version = int(latest or 0) + 1
+        return (row[0], int(row[1])) if row else None
+
+    def _versions(self, where: str, params: list) -> list[Version]:
+        rows = self.con.execute(
+            f"""SELECT doc_id, doc_key, source_file, period_start, period_end, as_of, doc_number, subject,
+                       text_signature, issued_on, run_id, arrived_at, is_current
+                FROM document_versions WHERE {where}""",  # where: a literal of this class
+            params,
+        ).fetchall()
+        return [
+            Version(int(r[0]), r[1], r[2],
+                    period_of(DocMeta(period_start=r[3], period_end=r[4], as_of=r[5])),
+                    r[6], r[7], list(r[8]) if r[8] is not None else None, r[9], r[10], r[11], bool(r[12]))
+            for r in rows
+        ]
+
+    def _insert_document(self, result: ProcessResult, run_id: int, origin: Origin) -> LoadOutcome:
+        meta = result.meta or DocMeta()
+        same_text = self._same_text(result.text_sha256)
+        if same_text is not None:  # other bytes, same text (a re-saved file): nothing new
+            return LoadOutcome(result.source_file, result.path, result.sha256, UNCHANGED,
+                               reason=f"same text as {same_text[0]} (v{same_text[1]})")
+        slot = slot_of(meta)
+        match = match_version(meta, result.text_signature,
+                              self._versions("doc_slot = ? AND is_current", [slot]))
+        key = match.version.doc_key if match else document_key(meta, text_sha256=result.text_sha256)
         doc_id = int(self.con.execute("SELECT nextval('doc_id_seq')").fetchone()[0])
         now = datetime.now()
-        if previous:
-            self.con.execute(
-                f"""UPDATE document_versions SET is_current = false, superseded_at = ?, superseded_by = ?
-                   WHERE doc_key IN ({marks}) AND is_current""",
-                [now, doc_id, *keys],
-            )
         self.con.execute(
             """INSERT INTO document_versions (doc_id, doc_key, version, is_current, sha256, source_file,
                    file_type, size_bytes, doc_type, ward_code, commune, province, period_start, period_end,
                    as_of, issued_on, signer, pages, ocr_pages, fact_count, flag_count, loaded_at, run_id,
-                   source_file_raw, container, arrived_at)
-               VALUES (?, ?, ?, true, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                   source_file_raw, container, arrived_at, doc_slot, doc_number, subject, encoding_fixed,
+                   replace_reason, text_sha256, text_signature)
+               VALUES (?, ?, 1, true, """ + ", ".join("?" * 29) + ")",
             [
-                doc_id, key, version, result.sha256, result.source_file, result.file_type, result.size_bytes,
-                meta.doc_type if meta else "other",
-                meta.ward_code if meta else None, meta.commune if meta else None,
-                meta.province if meta else None, meta.period_start if meta else None,
-                meta.period_end if meta else None, meta.as_of if meta else None,
-                meta.issued_on if meta else None, meta.signer if meta else None,
+                doc_id, key, result.sha256, result.source_file, result.file_type, result.size_bytes,
+                meta.doc_type, meta.ward_code, meta.commune, meta.province, meta.period_start,
+                meta.period_end, meta.as_of, meta.issued_on, meta.signer,
                 result.pages, ",".join(str(p) for p in result.ocr_pages) or None,
                 len(result.facts), len(result.flags), now, run_id,
-                origin.raw_name, _utf8(origin.container), origin.arrived_at,
+                origin.raw_name, _utf8(origin.container), origin.arrived_at, slot, meta.doc_number,
+                meta.subject, result.encoding_fixed, match.why if match else None, result.text_sha256,
+                result.text_signature or None,
             ],
         )
         self._insert_facts(doc_id, result)
         self._insert_flags(doc_id, result)
-        return LoadOutcome(
-            result.source_file, result.path, result.sha256, LOADED, doc_id=doc_id, version=version,
-            replaced_version=int(previous[1]) if previous else None,
-            facts=len(result.facts), flags=len(result.flags),
-        )
+        outcome = LoadOutcome(result.source_file, result.path, result.sha256, LOADED, doc_id=doc_id,
+                              version=1, facts=len(result.facts), flags=len(result.flags))
+        if match is not None:
+            self._order_versions(key, doc_id, now, outcome, match)
+        return outcome
+
+    def _order_versions(self, key: str, doc_id: int, now: datetime, outcome: LoadOutcome,
+                        match: Match) -> None:
+        """Number the versions of one document by issue date, then arrival; the last is current.
+        Each version `replaces` the one before it."""
+        ordered = in_version_order(self._versions("doc_key = ?", [key]))
+        for position, v in enumerate(ordered):
+            after = ordered[position + 1] if position + 1 < len(ordered) else None
+            before = ordered[position - 1] if position else None
+            self.con.execute(
+                """UPDATE document_versions SET version = ?, is_current = ?, replaces = ?,
+                       superseded_by = ?, superseded_at = CASE WHEN ? IS NULL THEN NULL
+                                                               ELSE coalesce(superseded_at, ?) END
+                   WHERE doc_id = ?""",
+                [position + 1, after is None, before.source_file if before else None,
+                 after.doc_id if after else None, after.doc_id if after else None, now, v.doc_id],
+            )
+            if v.doc_id == doc_id:
+                outcome.version, outcome.current, outcome.why = position + 1, after is None, match.why
+                if after is None:  # the new current version: name the one it replaced
+                    outcome.replaced_file = before.source_file if before else None
+                    outcome.replaced_version = position or None
+                else:  # an older version arriving late: history; name the current one
+                    outcome.replaced_file = ordered[-1].source_file
 
     def _insert_facts(self, doc_id: int, result: ProcessResult) -> None:
         rows = [

@@ -31,3 +31,12 @@ ALTER TABLE run_files ADD COLUMN IF NOT EXISTS container VARCHAR;
 
 -- A .zip gets its own row ("unpacked"), each member one of its own.
 ALTER TABLE runs ADD COLUMN IF NOT EXISTS unpacked INTEGER DEFAULT 0;
+
+-- Document type | reporting unit (warehouse/identity.py slot_of): versions of one document share it.
+ALTER TABLE document_versions ADD COLUMN IF NOT EXISTS doc_slot VARCHAR;
+UPDATE document_versions
+SET doc_slot = coalesce(doc_type, 'other') || '|' || CASE
+        WHEN ward_code IS NOT NULL THEN 'ward:' || ward_code
+        WHEN commune IS NOT NULL THEN 'commune:' || lower(coalesce(province, '')) || '/' || lower(commune)
+        ELSE 'place:?' END
+WHERE doc_slot IS NULL;

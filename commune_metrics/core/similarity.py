@@ -1,0 +1,82 @@
+"""Text similarity for document identity: is a new file a version of a loaded document?
+
+Two signals, both on text folded the same way (NFC, lower case, punctuation dropped):
+- the subject (trích yếu): word-bigram Dice coefficient of the two subjects;
+- the body: MinHash of word 5-grams (128 hashes), whose share of equal slots estimates the
+  Jaccard similarity of the two texts' 5-gram sets. Kept per version in the warehouse, so
+  comparing a new file costs 128 integer comparisons per candidate, not a re-read.
+
+The thresholds (SUBJECT_THRESHOLD, BODY_THRESHOLD) were measured by tools/identity_threshold.py;
+docs/identity.md records the numbers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from collections.abc import Sequence
+
+# Measured on corrected re-sends (must match) and different documents (must not), see docs/identity.md.
+SUBJECT_THRESHOLD = 0.70
+BODY_THRESHOLD = 0.50
+
+_SHINGLE = 5
+_HASHES = 128
+# Fixed odd multipliers and offsets of the hash family: a signature must compare equal across
+# processes and runs, so no random seed.
+_PARAMS = [
+    (int.from_bytes(hashlib.sha256(f"a{i}".encode()).digest()[:8], "big") | 1,
+     int.from_bytes(hashlib.sha256(f"b{i}".encode()).digest()[:8], "big"))
+    for i in range(_HASHES)
+]
+_TOKEN = re.compile(r"\w+")
+
+
+def fold(text: str) -> str:
+    """Lower-cased NFC words separated by single spaces; punctuation dropped ('02-KH/BCĐTW'
+    becomes '02 kh bcđtw', so a re-typed dash or slash does not count as a difference)."""
+    return " ".join(_TOKEN.findall(unicodedata.normalize("NFC", text).casefold()))
+
+
+def _bigrams(words: Sequence[str]) -> set[tuple[str, ...]]:
+    if len(words) < 2:
+        return {tuple(words)} if words else set()
+    return {tuple(words[i:i + 2]) for i in range(len(words) - 1)}
+
+
+def subject_similarity(a: str | None, b: str | None) -> float | None:
+    """Dice coefficient of the folded subjects' word bigrams (0..1); None when either is missing."""
+    if not a or not b:
+        return None
+    x, y = _bigrams(fold(a).split()), _bigrams(fold(b).split())
+    if not x or not y:
+        return None
+    return 2 * len(x & y) / (len(x) + len(y))
+
+
+def _stable_hash(shingle: str) -> int:
+    return int.from_bytes(hashlib.blake2b(shingle.encode("utf-8"), digest_size=8).digest(), "big")
+
+
+def text_signature(text: str) -> list[int]:
+    """MinHash signature of the text's word 5-grams (an empty text gives an empty signature)."""
+    import numpy as np  # numpy: 128 hashes x thousands of shingles in ~ms, not ~0.3 s of Python
+
+    words = fold(text).split()
+    if not words:
+        return []
+    n = min(_SHINGLE, len(words))
+    hashes = np.fromiter({_stable_hash(" ".join(words[i:i + n])) for i in range(len(words) - n + 1)},
+                         dtype=np.uint64)
+    a = np.array([p[0] for p in _PARAMS], dtype=np.uint64)[:, None]
+    b = np.array([p[1] for p in _PARAMS], dtype=np.uint64)[:, None]
+    with np.errstate(over="ignore"):  # arithmetic modulo 2**64 is the point
+        return [int(v) for v in (a * hashes[None, :] + b).min(axis=1)]
+
+
+def body_similarity(a: Sequence[int] | None, b: Sequence[int] | None) -> float | None:
+    """Estimated Jaccard similarity of two texts from their signatures; None when either is missing."""
+    if not a or not b or len(a) != len(b):
+        return None
+    return sum(x == y for x, y in zip(a, b, strict=True)) / len(a)
