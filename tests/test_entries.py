@@ -27,8 +27,9 @@ def _write(path: Path, text: str = REPORT) -> Path:
 
 
 def _run(paths: list[Path], tmp_path: Path, **kw) -> tuple:
-    summary = ingest(paths, warehouse=tmp_path / "w.duckdb", archive_root=tmp_path / "raw",
-                     settle_seconds=0, **kw)
+    summary = ingest(
+        paths, warehouse=tmp_path / "w.duckdb", archive_root=tmp_path / "raw", settle_seconds=0, **kw
+    )
     return summary, {o.source_file: o for o in summary.outcomes}
 
 
@@ -47,8 +48,18 @@ def test_every_entry_gets_one_line_and_one_row(tmp_path: Path) -> None:
     os.mkfifo(box / "pipe.txt")
     summary, by_name = _run([box], tmp_path, inbox=box)
 
-    expected = {"bc.txt", "notes.xyz", ".DS_Store", "~$bc.docx", "bc2.pdf.crdownload", "old.pdf.reason.txt",
-                ".git/", "escape.txt", "broken.txt", "pipe.txt"}
+    expected = {
+        "bc.txt",
+        "notes.xyz",
+        ".DS_Store",
+        "~$bc.docx",
+        "bc2.pdf.crdownload",
+        "old.pdf.reason.txt",
+        ".git/",
+        "escape.txt",
+        "broken.txt",
+        "pipe.txt",
+    }
     assert set(by_name) == expected and len(summary.outcomes) == len(expected)
     assert sum(summary.counts.values()) == summary.entries == len(expected)
     assert by_name["bc.txt"].outcome == "loaded"
@@ -93,8 +104,10 @@ def test_files_outside_the_inbox_are_read_in_place_and_a_copy_archived(tmp_path:
     before = {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in elsewhere.iterdir()}
     summary, by_name = _run([elsewhere], tmp_path, inbox=tmp_path / "inbox")
     assert {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in elsewhere.iterdir()} == before
-    assert by_name["bc.txt"].outcome == "loaded" and Path(by_name["bc.txt"].archived_to).read_bytes() == \
-        bc.read_bytes()
+    assert (
+        by_name["bc.txt"].outcome == "loaded"
+        and Path(by_name["bc.txt"].archived_to).read_bytes() == bc.read_bytes()
+    )
     assert (tmp_path / "raw" / "quarantine" / "empty.txt.reason.txt").is_file()
     # a second run copies nothing again: the loaded file is unchanged, the bad one known
     again, by_name = _run([elsewhere, bc], tmp_path, inbox=tmp_path / "inbox")
@@ -122,7 +135,8 @@ def test_nfd_file_names_are_stored_nfc_with_their_bytes(tmp_path: Path) -> None:
     assert nfc != nfd and list(by_name) == [nfc]
     con = duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True)
     assert con.execute("SELECT source_file, source_file_raw FROM documents").fetchall() == [
-        (nfc, nfd.encode("utf-8"))]
+        (nfc, nfd.encode("utf-8"))
+    ]
     assert con.execute("SELECT count(*) FROM facts WHERE source_file = ?", [nfc]).fetchone()[0] >= 1
     assert con.execute("SELECT source_file_raw FROM run_files").fetchone()[0] == nfd.encode("utf-8")
 
@@ -132,7 +146,16 @@ def test_cli_with_no_path_creates_and_drains_the_inbox(tmp_path: Path, capsys: p
 
     box = tmp_path / "fresh" / "inbox"
     with pytest.raises(SystemExit) as exited:
-        main(["ingest", "--inbox", str(box), "--warehouse", str(tmp_path / "w.duckdb"),
-              "--archive", str(tmp_path / "raw")])
+        main(
+            [
+                "ingest",
+                "--inbox",
+                str(box),
+                "--warehouse",
+                str(tmp_path / "w.duckdb"),
+                "--archive",
+                str(tmp_path / "raw"),
+            ]
+        )
     assert exited.value.code in (0, None) and box.is_dir()
     assert "0 files" in capsys.readouterr().out

@@ -29,6 +29,7 @@ _BODY_START = re.compile(
 _HEADING_OR_ADDRESS = re.compile(r"(?:Kính\s+gửi|[IVX]{1,4}\.|\d{1,2}\.)(?:\s|$)")
 # Capitalised openers of the body glued to the subject ("... tháng 11 năm 2025 Kính gửi: ...").
 _INLINE_BODY = re.compile(r"\s(?:Kính\s+gửi|Căn\s+cứ|Thực\s+hiện|Thi\s+hành|Nhằm|Trên\s+cơ\s+sở)\b")
+_VV_PREFIX = re.compile(r"^(?:V/v|V/V|Về\s+việc)[:.]?\s*")
 _VV = re.compile(r"^(?:V/v|V/V|Về\s+việc)[:.]?\s*(.+)$", re.MULTILINE)
 _MAX_SUBJECT = 400
 _MAX_LINES = 4
@@ -65,7 +66,7 @@ def detect_subject(text: str) -> str | None:
         vv = _VV.search(head)
         if vv:
             subject = [vv.group(1).strip()]
-    joined = " ".join(subject)
+    joined = _VV_PREFIX.sub("", " ".join(subject))
     # the normalizer may have joined the subject with the addressee or the opening sentence
     cut = _INLINE_BODY.search(joined)
     joined = (joined[:cut.start()] if cut else joined).strip(" .:;,")
