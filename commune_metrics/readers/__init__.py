@@ -8,14 +8,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from commune_metrics.core.config import ARCHIVE_SUFFIXES, SUPPORTED_SUFFIXES, Limits
+from commune_metrics.core.config import ARCHIVE_SUFFIXES, SPREADSHEET_SUFFIXES, SUPPORTED_SUFFIXES, Limits
 from commune_metrics.core.document import Document, RawDocument, RawPage
 from commune_metrics.core.errors import CorruptFileError, ReaderError, UnsupportedFormatError
 from commune_metrics.readers.common import check_size
+from commune_metrics.readers.doc_reader import read_doc
 from commune_metrics.readers.docx_reader import read_docx
 from commune_metrics.readers.legacy_text import fix_pages
 from commune_metrics.readers.normalize import normalize
+from commune_metrics.readers.odt_reader import read_odt
 from commune_metrics.readers.pdf_reader import ENGINES, Engine, read_pdf
+from commune_metrics.readers.sheet_reader import read_sheet
 from commune_metrics.readers.txt_reader import read_txt
 
 __all__ = ["ENGINES", "Engine", "SUPPORTED", "read_file", "load_document"]
@@ -56,6 +59,12 @@ def _read(path: Path, suffix: str, data: bytes, limits: Limits, engine: Engine) 
         return read_txt(path, data)
     if suffix == ".docx":
         return read_docx(path, data, limits)
+    if suffix == ".doc":
+        return read_doc(path, data)
+    if suffix == ".odt":
+        return read_odt(path, data, limits)
+    if suffix in SPREADSHEET_SUFFIXES:
+        return read_sheet(path, data, limits)
     return read_pdf(path, data, limits, engine)
 
 
