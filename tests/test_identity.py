@@ -147,7 +147,9 @@ def test_a_corrected_resend_of_seed_002_replaces_it_with_history(
     original = seed_paths[2]
     _ingest([original], tmp_path)
     text = original.read_text(encoding="utf-8")
-    figure = next(m for m in re.finditer(r"\b\d{2,4}\b", text) if text[m.end() : m.end() + 1] not in "/-")
+    # one figure of the body changed (the second half: well past the subject)
+    figure = next(m for m in re.finditer(r"\b\d{2,4}\b", text)
+                  if m.start() > len(text) // 2 and text[m.end():m.end() + 1] not in "/-")
     fixed = text[: figure.start()] + str(int(figure.group()) + 1) + text[figure.end() :]
     box = tmp_path / "inbox"
     box.mkdir()

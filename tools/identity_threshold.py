@@ -135,8 +135,9 @@ _TONES = str.maketrans("àáảãạèéẻẽẹìíỉĩịòóỏõọùúủ
 def subject_resends(subject: str, rng: random.Random) -> list[tuple[str, str]]:
     words = subject.split()
     out: list[tuple[str, str]] = [("identical", subject), ("upper case", subject.upper())]
-    if len(words) > 3:
-        i = rng.randrange(len(words))
+    lettered = [k for k, w in enumerate(words) if w.isalpha()]  # a typo in a number is another number
+    if len(words) > 3 and lettered:
+        i = rng.choice(lettered)
         typo = words[i].translate(_TONES) if words[i].translate(_TONES) != words[i] else words[i][:-1]
         out.append(("typo in one word", " ".join(words[:i] + [typo] + words[i + 1 :])))
         j = rng.randrange(1, len(words))

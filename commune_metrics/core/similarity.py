@@ -2,7 +2,7 @@
 
 Two signals, both on text folded the same way (NFC, lower case, punctuation dropped):
 - the subject (trích yếu): word-bigram Dice coefficient of the two subjects, without the
-  reporting unit's name and without annotations in parentheses;
+  reporting unit's name and without annotations in parentheses; 0 when their numbers differ;
 - the body: MinHash of word 5-grams (128 hashes), whose share of equal slots estimates the
   Jaccard similarity of the two texts' 5-gram sets. Kept per version in the warehouse, so
   comparing a new file costs 128 integer comparisons per candidate, not a re-read.
@@ -16,12 +16,13 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Sequence
 
 # Measured on corrected re-sends (must match) and different documents (must not), see docs/identity.md.
 # Subjects: re-sends >= 0.667, different documents <= 0.559 (189 documents, docs/identity.md).
 SUBJECT_THRESHOLD = 0.62
-# Texts: re-sends >= 0.688, different documents <= 0.516.
+# Texts: re-sends >= 0.703, different documents <= 0.453.
 BODY_THRESHOLD = 0.60
 
 _SHINGLE = 5
@@ -64,10 +65,21 @@ def _bigrams(words: Sequence[str]) -> set[tuple[str, ...]]:
     return {tuple(words[i:i + 2]) for i in range(len(words) - 1)}
 
 
+def _numbers(subject: str) -> list[int]:
+    return sorted(int(n) for n in re.findall(r"\d+", _PARENTHESES.sub(" ", subject)))
+
+
 def subject_similarity(a: str | None, b: str | None) -> float | None:
-    """Dice coefficient of the folded subjects' word bigrams (0..1); None when either is missing."""
+    """Dice coefficient of the folded subjects' word bigrams (0..1); None when either is missing.
+    Subjects whose numbers differ ("tháng 7" / "tháng 8", "số 12" / "số 13") are different
+    documents whatever their words: 0 (one subject lacking a number of the other is not a
+    difference: a re-send may add a forgotten one). Numbers compare as values (19/6 = 19/06)."""
     if not a or not b:
         return None
+    x_numbers, y_numbers = Counter(_numbers(a)), Counter(_numbers(b))
+    # a number dropped may be a typo; a number changed is another document
+    if not (x_numbers <= y_numbers or y_numbers <= x_numbers):
+        return 0.0
     x, y = _bigrams(subject_words(a)), _bigrams(subject_words(b))
     if not x or not y:
         return None
