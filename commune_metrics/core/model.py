@@ -51,6 +51,8 @@ class DocMeta:
     issued_on: date | None = None
     signer: str | None = None
     level: str | None = None  # the reporting unit's level: commune / district / province / national
+    doc_number: str | None = None  # the document's own number: "87/BC-UBND" from "Số: 87/BC-UBND"
+    subject: str | None = None  # trích yếu: the title lines under BÁO CÁO / KẾ HOẠCH
 
 
 @dataclass
@@ -96,6 +98,9 @@ class ProcessResult:
     code: str | None = None  # ReaderError code when quarantined / error
     reason: str | None = None
     seconds: float = 0.0
+    encoding_fixed: str | None = None  # tcvn3 / vni / cp1258: the text was converted to Unicode
+    text_sha256: str | None = None  # of the normalized text: same text in other bytes is unchanged
+    text_signature: list[int] | None = None  # MinHash of the text (core.similarity)
 
     @property
     def ok(self) -> bool:

@@ -10,6 +10,7 @@ import functools
 
 from commune_metrics.core.document import Document
 from commune_metrics.core.model import Extraction, Fact
+from commune_metrics.extract.doc_identity import detect_doc_number, detect_subject
 from commune_metrics.extract.facts import FactFinder
 from commune_metrics.extract.metadata import extract_meta
 from commune_metrics.extract.rules import get_rules
@@ -109,6 +110,8 @@ def implausible(fact: Fact, rules, level: str | None) -> str | None:
 
 def extract(doc: Document, verify: bool = True) -> Extraction:
     meta = extract_meta(doc)
+    meta.doc_number = detect_doc_number(doc.text)
+    meta.subject = detect_subject(doc.text)
     scope = _finder().rules.scope
     assert scope is not None
     meta.level = scope.doc_level(doc.text)

@@ -75,6 +75,20 @@ def _rules() -> _Rules:
 _NUMBER_CODE = re.compile(r"Số\s*:\s*[\d\s.]*/\s*(?:\d{4}\s*/\s*)?([A-Za-zĐđ]+)\s*-")
 
 
+def title_line_index(lines: list[str]) -> int | None:
+    """Index of the document's own title line (an upper-case title word opening the line),
+    else of a title typed in sentence case alone on one of the first 8 lines; None if none."""
+    titles = [t for kind_titles in _rules().titles.values() for t in kind_titles]
+    for i, line in enumerate(lines):
+        line = line.strip()
+        if any(line.startswith(t) and (len(line) == len(t) or not line[len(t)].isalnum()) for t in titles):
+            return i
+    for i, line in enumerate(lines[:8]):
+        if line.strip().upper() in titles:
+            return i
+    return None
+
+
 def detect_doc_type(text: str) -> str:
     """report / plan / other from the document's own title (see module docstring)."""
     rules = _rules()

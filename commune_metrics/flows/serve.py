@@ -150,6 +150,7 @@ def _serve(name: str, cron: str, zone: str, inbox: Path, warehouse: Path, archiv
         schedules=[Cron(cron, timezone=zone)],
         parameters={
             "paths": [str(inbox)],
+            "inbox": str(inbox),  # the folder served is the one drained
             "warehouse": str(warehouse),
             "archive_root": str(archive_root),
             "keep_inbox": keep_inbox,

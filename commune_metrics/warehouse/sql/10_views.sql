@@ -7,7 +7,8 @@ CREATE OR REPLACE VIEW document_history AS
 SELECT source_file, sha256 AS doc_sha256, doc_type, ward_code, commune, province,
        period_start, period_end, issued_on, signer, pages,
        doc_key, version, is_current, loaded_at, superseded_at, superseded_by, doc_id, run_id,
-       as_of, file_type, size_bytes, ocr_pages, fact_count, flag_count
+       as_of, file_type, size_bytes, ocr_pages, fact_count, flag_count,
+       doc_number, subject, encoding_fixed, replaces, replace_reason, arrived_at, source_file_raw, container
 FROM document_versions;
 
 -- Facts of every version (history); `facts` below is the current slice of it.
@@ -63,7 +64,8 @@ WHERE f.is_current AND f.status = 'accepted';
 -- Files rejected and not (yet) loaded since.
 CREATE OR REPLACE VIEW quarantine AS
 -- `at` is a keyword in DuckDB, hence the quotes; the contract names the column so.
-SELECT q.source_file, q.sha256 AS doc_sha256, q.reason, q.last_at AS "at", q.code, q.attempts, q.first_at, q.run_id
+SELECT q.source_file, q.sha256 AS doc_sha256, q.reason, q.last_at AS "at", q.code, q.attempts, q.first_at, q.run_id,
+       q.source_file_raw, q.container
 FROM quarantine_rows q
 WHERE NOT EXISTS (SELECT 1 FROM document_versions d WHERE d.sha256 = q.sha256);
 
@@ -71,14 +73,16 @@ CREATE OR REPLACE VIEW documents AS
 SELECT source_file, sha256 AS doc_sha256, doc_type, ward_code, commune, province,
        period_start, period_end, issued_on, signer, pages,
        'loaded' AS status, CAST(NULL AS VARCHAR) AS reason,
-       doc_key, version, loaded_at, as_of, file_type, fact_count, flag_count
+       doc_key, version, loaded_at, as_of, file_type, fact_count, flag_count,
+       doc_number, subject, encoding_fixed, replaces, replace_reason, source_file_raw, container
 FROM document_versions
 WHERE is_current
 UNION ALL
 SELECT source_file, doc_sha256, NULL, NULL, NULL, NULL,
        NULL, NULL, NULL, NULL, NULL,
        'quarantined', code || ': ' || reason,
-       NULL, NULL, "at", NULL, NULL, NULL, NULL
+       NULL, NULL, "at", NULL, NULL, NULL, NULL,
+       NULL, NULL, NULL, NULL, NULL, source_file_raw, container
 FROM quarantine;
 
 CREATE OR REPLACE VIEW flags AS
