@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import math
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -111,6 +112,14 @@ def _f1_at(threshold: float, cands: list[Candidate], probs: list[float], require
     return 2 * precision * recall / (precision + recall) if precision + recall else 0.0
 
 
+def _platt(z: list[float], y: list[int]) -> tuple[float, float]:
+    from sklearn.linear_model import LogisticRegression
+
+    model = LogisticRegression(C=1e6, solver="lbfgs", max_iter=1000)
+    model.fit([[v] for v in z], y)
+    return round(float(model.coef_[0][0]), 6), round(float(model.intercept_[0]), 6)
+
+
 def main() -> None:
     global C, WORDS, REAL_WEIGHT  # the knobs, recorded in the model's `training` block
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -137,15 +146,18 @@ def main() -> None:
     # out-of-fold probabilities on the real dev documents, to choose the threshold
     docs = sorted({c.doc for c in real}, key=lambda n: hashlib.sha256(n.encode()).hexdigest())
     fold_of = {d: i % FOLDS for i, d in enumerate(docs)}
-    oof = [0.0] * len(real)
+    oof_z = [0.0] * len(real)
     for k in range(FOLDS):
         train = generated + [c for c in real if fold_of[c.doc] != k]
         vec, model = _fit(train)
         held = [i for i, c in enumerate(real) if fold_of[c.doc] == k]
         if held:
-            probs = model.predict_proba(vec.transform([real[i].x for i in held]))[:, 1]
-            for i, p in zip(held, probs, strict=True):
-                oof[i] = float(p)
+            scores_z = model.decision_function(vec.transform([real[i].x for i in held]))
+            for i, z in zip(held, scores_z, strict=True):
+                oof_z[i] = float(z)
+    # Platt scaling on the out-of-fold scores: what a score means on a document never seen
+    scale, shift = _platt(oof_z, [c.y for c in real])
+    oof = [1.0 / (1.0 + math.exp(-(scale * z + shift))) for z in oof_z]
     grid = [round(0.05 * i, 2) for i in range(1, 20)]
     scores = {t: _f1_at(t, real, oof, required) for t in grid}
     threshold = max(grid, key=lambda t: (round(scores[t], 4), -abs(t - 0.5)))
@@ -158,6 +170,7 @@ def main() -> None:
         "kind": "logistic-regression",
         "threshold": threshold,
         "intercept": round(float(model.intercept_[0]), 6),
+        "calibration": {"scale": scale, "shift": shift, "fitted_on": "dev out-of-fold scores"},
         "weights": dict(sorted(weights.items())),
         "training": {
             "generated_candidates": len(generated), "real_dev_candidates": len(real),

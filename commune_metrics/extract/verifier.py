@@ -90,9 +90,16 @@ class Verifier:
     intercept: float
     threshold: float  # below it a candidate is held for review
     version: str
+    # Platt scaling fitted on out-of-fold scores of documents the model never saw, so a 0.9 means
+    # right 9 times in 10 on new text, not on the documents it was trained on
+    scale: float = 1.0
+    shift: float = 0.0
+    words: bool = False
 
     def probability(self, fact: Fact, ctx: Context) -> float:
-        z = self.intercept + sum(self.weights.get(k, 0.0) * v for k, v in features(fact, ctx).items())
+        z = self.intercept + sum(self.weights.get(k, 0.0) * v
+                                 for k, v in features(fact, ctx, self.words).items())
+        z = self.scale * z + self.shift
         return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
 
     def apply(self, facts: list[Fact], ctx: Context) -> None:
@@ -110,7 +117,10 @@ def load_verifier(path: Path = MODEL_PATH) -> Verifier | None:
     if not path.is_file():
         return None
     data = json.loads(path.read_text(encoding="utf-8"))
-    return Verifier(data["weights"], float(data["intercept"]), float(data["threshold"]), data["version"])
+    calibration = data.get("calibration", {})
+    return Verifier(data["weights"], float(data["intercept"]), float(data["threshold"]), data["version"],
+                    float(calibration.get("scale", 1.0)), float(calibration.get("shift", 0.0)),
+                    bool(data.get("training", {}).get("words", False)))
 
 
 @lru_cache(maxsize=1)
