@@ -757,6 +757,12 @@ class FactFinder:
                     best = (e, kind)
         if best:
             return best[1]
+        # no cue before it: a future marker after it in its clause ("... sẽ được số hóa")
+        ends = [i for i in (ctx.low.find(c, v.m.end, sent.end) for c in ";.") if i >= 0]
+        clause_end = min(ends or [sent.end])
+        for kind, pat in self.rules.kind_cues_after:
+            if any(v.m.end <= s and e <= clause_end for s, e in ctx.spans(pat)):
+                return kind
         return default_kind
 
     def _fact(self, rule: MetricRule, value: float, v: _Value, sent: Sentence, kind: str,

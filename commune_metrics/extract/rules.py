@@ -129,6 +129,7 @@ class Rules:
     respectively_rx: Any  # ends a label shared out in order ("A và B lần lượt là X và Y")
     topic_rx: Any  # opens a fronted topic that restricts the whole clause ("Đối với doanh nghiệp, ...")
     kind_cues: list[tuple[str, Pattern]]
+    kind_cues_after: list[tuple[str, Pattern]] = field(default_factory=list)
     target_headings: tuple[Pattern, ...] = ()
     actual_headings: tuple[Pattern, ...] = ()
     by_code: dict[str, MetricRule] = field(default_factory=dict)
@@ -373,6 +374,9 @@ def load_rules(rules_dir: Path | None = None) -> Rules:
     kind_cues: list[tuple[str, Pattern]] = []
     for kind in ("target", "actual"):
         kind_cues += [(kind, p) for p in _phrases(getattr(g.kind_cues, kind), f"{gname}: kind_cues.{kind}")]
+    kind_cues_after = [(kind, p) for kind in ("target", "actual")
+                       for p in _phrases(getattr(g.kind_cues_after, kind),
+                                         f"{gname}: kind_cues_after.{kind}")]
     target_headings = _phrases(g.target_headings, f"{gname}: target_headings")
     actual_headings = _phrases(g.actual_headings, f"{gname}: actual_headings")
 
@@ -414,6 +418,7 @@ def load_rules(rules_dir: Path | None = None) -> Rules:
         correspondence_rx=correspondence_rx, office_names=office_names,
         frame_rx=frame_rx, respectively_rx=respectively_rx, topic_rx=topic_rx,
         kind_cues=kind_cues,
+        kind_cues_after=kind_cues_after,
         target_headings=target_headings,
         actual_headings=actual_headings,
         by_code={r.code: r for r in rules},

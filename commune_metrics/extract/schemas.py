@@ -110,6 +110,7 @@ class GrammarFile(_Strict):
     modifier_openers: Phrases = []
     predicate_markers: Phrases = []
     kind_cues: KindCues = KindCues()
+    kind_cues_after: KindCues = KindCues()
     target_headings: Phrases = []
     actual_headings: Phrases = []
 
