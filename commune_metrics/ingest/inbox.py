@@ -265,6 +265,7 @@ def _run_chunks(ready: list[Entry], known: set[str], unzip_dir: Path, limits: Li
     # New files per chunk (one writable open each): 16 per extraction process by default.
     size = chunk_size or 16 * max(1, getattr(process_many, "workers", 1))
     member_counts: dict[int, Counter] = {}
+    same_text: dict[str, str] = {}  # sha -> "same text as ..." for bytes unchanged by their text
     items = _items(ready, unzip_dir, limits)
     for chunk in chain(_chunks(items, known, max(1, size)), [None]):
         started_next = None
@@ -283,7 +284,8 @@ def _run_chunks(ready: list[Entry], known: set[str], unzip_dir: Path, limits: Li
             to_load = started_next
         if to_load is None:
             continue
-        loaded = _load_chunk(*to_load, known, run_id, warehouse, lock_timeout, on_wait, member_counts)
+        loaded = _load_chunk(*to_load, known, run_id, warehouse, lock_timeout, on_wait, member_counts,
+                             same_text)
         for item, outcome in loaded:
             drain = item.entry.drain and not keep_inbox
             try:
@@ -386,7 +388,8 @@ def _start(process_many: ProcessMany, todo: list[WorkItem]) -> Callable[[], list
 def _load_chunk(chunk: list[_Item], todo: list[WorkItem], collect: Callable[[], list[ProcessResult]],
                 known: set[str], run_id: int, warehouse: Path, lock_timeout: float | None,
                 on_wait: Callable[[str], None] | None,
-                member_counts: dict[int, Counter]) -> list[tuple[_Item, LoadOutcome]]:
+                member_counts: dict[int, Counter],
+                same_text: dict[str, str]) -> list[tuple[_Item, LoadOutcome]]:
     results: dict[str, ProcessResult] = {}
     if todo:
         for (path, _sha), result in zip(todo, collect(), strict=True):
@@ -412,7 +415,8 @@ def _load_chunk(chunk: list[_Item], todo: list[WorkItem], collect: Callable[[], 
             elif item.preset is not None:
                 outcome = wh.load(item.preset, run_id, origin)
             elif item.sha in known:
-                outcome = wh.record_unchanged(run_id, name, path, item.sha, origin)
+                # bytes met earlier that were unchanged by their text have no version of their own
+                outcome = wh.record_unchanged(run_id, name, path, item.sha, origin, same_text.get(item.sha))
             else:
                 result = results.get(path)
                 if result is None:
@@ -423,6 +427,8 @@ def _load_chunk(chunk: list[_Item], todo: list[WorkItem], collect: Callable[[], 
                     outcome = wh.load(result, run_id, origin)
                     if outcome.outcome in (LOADED, UNCHANGED):
                         known.add(item.sha)
+                    if outcome.outcome == UNCHANGED and outcome.reason:
+                        same_text[item.sha] = outcome.reason
             if entry.container is not None:
                 member_counts[id(item)] = Counter({outcome.outcome: 1})
             loaded.append((item, outcome))
