@@ -17,7 +17,15 @@ from rich.console import Console
 from rich.markup import escape
 
 from commune_metrics.core.config import DEFAULT_INBOX, DEFAULT_WAREHOUSE
-from commune_metrics.warehouse import LOADED, OUTCOMES, QUARANTINED, SKIPPED, LoadOutcome, WarehouseError
+from commune_metrics.warehouse import (
+    LOADED,
+    OUTCOMES,
+    QUARANTINED,
+    SKIPPED,
+    UNPACKED,
+    LoadOutcome,
+    WarehouseError,
+)
 
 app = typer.Typer(
     name="commune-metrics",
@@ -33,7 +41,10 @@ if not console.is_terminal:
 err_console = Console(stderr=True, highlight=False)
 _state = {"debug": False}
 
-KeepInboxOpt = Annotated[bool, typer.Option("--keep-inbox", help="Copy files to the archive, do not move.")]
+KeepInboxOpt = Annotated[bool, typer.Option(
+    "--keep-inbox", help="Copy files of the inbox to the archive too, do not move them.")]
+MoveOpt = Annotated[bool, typer.Option(
+    "--move", help="Move files given from outside the inbox to the archive (default: read in place, copy).")]
 WarehouseOpt = Annotated[Path, typer.Option("--warehouse", "-w", help="DuckDB file.")]
 
 
@@ -49,22 +60,27 @@ def _say_waiting(message: str) -> None:
 
 # -- ingest ----------------------------------------------------------------------------
 
-_STYLE = {LOADED: "green", "unchanged": "dim", QUARANTINED: "yellow", SKIPPED: "magenta"}
+_STYLE = {LOADED: "green", "unchanged": "dim", QUARANTINED: "yellow", SKIPPED: "magenta", UNPACKED: "cyan"}
 
 
 def format_outcome(o: LoadOutcome) -> str:
     detail = ""
     if o.outcome == LOADED:
         detail = f"v{o.version}"
-        if o.replaced_version:
-            detail += f" (replaces v{o.replaced_version})"
-        detail += f", {o.facts} fact{'s' if o.facts != 1 else ''}"
+        if o.replaced_file and o.current:
+            detail += f", replaces {o.replaced_file}"
+        elif o.replaced_file:
+            detail += f", older than the current {o.replaced_file} (kept as history)"
+        if o.why:
+            detail += f": {o.why}"
+        detail += f"; {o.facts} fact{'s' if o.facts != 1 else ''}"
         if o.flags:
             detail += f", {o.flags} flag{'s' if o.flags != 1 else ''}"
     if o.reason:
         detail = f"{detail}; {o.reason}" if detail else o.reason
     style = _STYLE.get(o.outcome, "")
-    return f"[{style}]{o.outcome:<11}[/] {escape(o.source_file)}  {escape(detail)}".rstrip()
+    indent = "  " if o.container else ""
+    return f"[{style}]{o.outcome:<11}[/] {indent}{escape(o.source_file)}  {escape(detail)}".rstrip()
 
 
 @app.command()
@@ -76,14 +92,22 @@ def ingest(
     )] = None,
     prefect: Annotated[bool, typer.Option("--prefect", help="Run as a Prefect flow (slow start).")] = False,
     keep_inbox: KeepInboxOpt = False,
+    move: MoveOpt = False,
+    inbox: Annotated[Path, typer.Option("--inbox", help="The inbox: its files are moved out once loaded.")]
+    = DEFAULT_INBOX,
     archive_root: Annotated[Path | None, typer.Option("--archive", help="Archive root (data/raw).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
-    """Extract every supported file under PATH... and load it into the warehouse."""
+    """Extract and load every entry under PATH... (default: the inbox); one line per entry.
+
+    Files of the inbox are moved to the archive once loaded; files given from anywhere else
+    are read in place and left untouched (a copy is archived), unless --move."""
     from commune_metrics.ingest.inbox import DEFAULT_ARCHIVE_ROOT
 
-    paths = list(paths or [DEFAULT_INBOX])
-    missing = [str(p) for p in paths if not p.exists()]
+    if not paths:
+        inbox.mkdir(parents=True, exist_ok=True)  # a fresh clone: an empty inbox, not an error
+    paths = list(paths or [inbox])
+    missing = [str(p) for p in paths if not p.exists() and not p.is_symlink()]
     if missing:
         raise typer.BadParameter(f"no such file or folder: {', '.join(missing)}", param_hint="PATH")
     archive_root = archive_root or DEFAULT_ARCHIVE_ROOT
@@ -100,27 +124,35 @@ def ingest(
 
         summary = run_ingest_flow(
             workers=workers, paths=[str(p) for p in paths], warehouse=str(warehouse),
-            archive_root=str(archive_root), keep_inbox=keep_inbox,
+            archive_root=str(archive_root), keep_inbox=keep_inbox, inbox=str(inbox), move=move,
         )
         if not as_json:
             for outcome in summary.outcomes:
                 console.print(format_outcome(outcome))
     else:
-        summary = _ingest_in_process(paths, warehouse, archive_root, keep_inbox, workers, on_wait, as_json)
+        summary = _ingest_in_process(paths, warehouse, archive_root, keep_inbox, inbox, move, workers,
+                                     on_wait, as_json)
 
     if as_json:
         console.print_json(json.dumps(summary.as_dict(), default=str))
         return
-    counts = summary.counts
-    total = sum(counts.values())
-    parts = ", ".join(f"{counts.get(k, 0)} {k}" for k in OUTCOMES)
-    console.print(
-        f"{total} file{'s' if total != 1 else ''} in {summary.seconds:.1f} s: {parts}"
-        f" -> {escape(str(warehouse))} (run {summary.run_id})"
-    )
+    console.print(summary_line(summary.counts, summary.entries, summary.members, summary.seconds)
+                  + f" -> {escape(str(warehouse))} (run {summary.run_id})")
 
 
-def _ingest_in_process(paths, warehouse, archive_root, keep_inbox, workers, on_wait, quiet):
+def summary_line(counts: dict[str, int], entries: int, members: int, seconds: float) -> str:
+    """'7 files in 1.2 s: 4 loaded, ...': one count per line printed above it; the counts add
+    up to the entries found, plus the members of any .zip (each has its own line too)."""
+    shown = [k for k in OUTCOMES if k != UNPACKED or counts.get(k)]
+    parts = ", ".join(f"{counts.get(k, 0)} {k}" for k in shown)
+    total = entries + members
+    what = f"{total} file{'s' if total != 1 else ''}"
+    if members:
+        what += f" ({entries} entr{'ies' if entries != 1 else 'y'} + {members} in archives)"
+    return f"{what} in {seconds:.1f} s: {parts}"
+
+
+def _ingest_in_process(paths, warehouse, archive_root, keep_inbox, inbox, move, workers, on_wait, quiet):
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from commune_metrics.ingest.inbox import ingest
@@ -145,8 +177,8 @@ def _ingest_in_process(paths, warehouse, archive_root, keep_inbox, workers, on_w
     try:
         with progress:
             return ingest(paths, warehouse=warehouse, archive_root=archive_root, keep_inbox=keep_inbox,
-                          process_many=pool, trigger="cli", on_start=on_start, on_file=on_file,
-                          on_wait=on_wait)
+                          inbox=inbox, move=move, process_many=pool, trigger="cli", on_start=on_start,
+                          on_file=on_file, on_wait=on_wait)
     finally:
         if pool is not None:
             pool.close()
@@ -223,13 +255,19 @@ def sql(
 @app.command(name="eval")
 def eval_(
     gold: Annotated[Path, typer.Option("--gold", exists=True, dir_okay=False, help="Gold facts (JSONL).")],
-    docs: Annotated[Path, typer.Option("--docs", exists=True, file_okay=False, help="Folder of documents.")],
+    docs: Annotated[Path | None, typer.Option("--docs", exists=True, file_okay=False,
+                                              help="Folder of documents.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    warehouse: Annotated[Path | None, typer.Option(
+        "--warehouse", dir_okay=False, help="Score this warehouse's views instead of extracting.")] = None,
+    through_warehouse: Annotated[bool, typer.Option(
+        "--through-warehouse",
+        help="Ingest a copy of --docs into a temporary warehouse, score its views.")] = False,
 ) -> None:
-    """Score extraction against a gold file: precision, recall, F1, metadata accuracy."""
+    """Score extraction against a gold file: precision, recall, F1, metadata accuracy, reliability."""
     from commune_metrics.evaluate import run_eval
 
-    raise typer.Exit(run_eval(gold, docs, as_json))
+    raise typer.Exit(run_eval(gold, docs, as_json, warehouse, through_warehouse))
 
 
 @app.command()

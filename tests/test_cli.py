@@ -84,9 +84,11 @@ def test_ingest_prints_a_line_per_file_and_exits_0_with_quarantined_files(
 
 def test_ingest_again_reports_unchanged(tmp_path: Path, inbox: Path, capsys: pytest.CaptureFixture) -> None:
     original = (inbox / "bc_t7.txt").read_bytes()
-    run(ingest_args(tmp_path, inbox), capsys)
+    drain = ("--inbox", str(inbox))
+    run(ingest_args(tmp_path, inbox, extra=drain), capsys)
+    assert list(inbox.iterdir()) == []  # the inbox is drained
     (inbox / "bc_t7_again.txt").write_bytes(original)
-    code, out, _ = run(ingest_args(tmp_path, inbox, extra=("--json",)), capsys)
+    code, out, _ = run(ingest_args(tmp_path, inbox, extra=("--json", *drain)), capsys)
     assert code == 0
     summary = json.loads(out)
     assert summary["counts"] == {"unchanged": 1}

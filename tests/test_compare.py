@@ -36,10 +36,11 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     # A plan's "actual" is a baseline: never compared as the period's result.
     plan = report("Mèo Vạc", 769, province="Tuyên Quang", doc_type="plan", name="kh.txt")
     plan.add("computers.antivirus_pct", 5, unit="percent").add("dossiers.online_pct", 99, unit="percent")
-    # A commune whose only antivirus figure is held for review (confidence under the threshold).
+    # A commune whose only antivirus figure is held for review (the verifier held it back).
     held = month("Mường Lát", 14845, AUGUST, "ml.txt", province="Thanh Hóa").add("computers.antivirus", 12)
     held.add("computers.total", 20)
-    held.facts[0].confidence = 0.5
+    held.facts[0].confidence = 0.3
+    held.facts[0].status, held.facts[0].reason = "review", "low confidence: 0.3 < 0.45"
     load_docs(wh, [meo_vac, lung_cu, dong_van_july, dong_van_aug, plan, held])
     return wh
 

@@ -283,7 +283,7 @@ def test_excel_numbers_are_numbers_and_labels_are_vietnamese(built):
     label_col = header.index(column_label(METRIC_LABEL_COLUMN)) + 1
     values = [ws.cell(row=r, column=value_col).value for r in range(2, ws.max_row + 1)]
     assert values and all(isinstance(v, int | float) for v in values if v is not None)
-    comparison = pd.read_excel(xlsx_path, sheet_name=COMPARISON)
+    comparison = pd.read_excel(xlsx_path, sheet_name=COMPARISON, engine="openpyxl")
     assert column_label("online_share") in comparison.columns
     assert pd.api.types.is_numeric_dtype(comparison[column_label("online_share")])
     labels = {ws.cell(row=r, column=label_col).value for r in range(2, ws.max_row + 1)}

@@ -87,7 +87,8 @@ def test_metric_kind_and_scope_corrections_and_confirm(wh) -> None:
     rows = dict((r[0], r[1:]) for r in query(
         warehouse, "SELECT original_metric, metric, kind, scope, corrected FROM facts"))
     assert rows["computers.total"] == ("computers.total", "actual", "sub_unit", True)
-    assert rows["staff.present"] == ("staff.quota", "target", None, True)
+    # the extractor gives every fact a scope now (issue 12): the original one shows
+    assert rows["staff.present"] == ("staff.quota", "target", "self", True)
     # A sub-unit's computers and a target are not the commune's actual figures: no coverage.
     assert query(warehouse, "SELECT antivirus_coverage, computers_total, staff_present FROM comparison") == [
         (None, None, None)]

@@ -171,7 +171,8 @@ def serve_ingest(
     else:
         say("starting a private Prefect server for the scheduler (log: data/.prefect/server.log)...")
         server = local_prefect_server()
-    parameters = {"paths": [str(inbox)], "warehouse": str(warehouse), "archive_root": str(archive_root),
+    parameters = {"paths": [str(inbox)], "inbox": str(inbox),  # the folder served is the one drained
+                  "warehouse": str(warehouse), "archive_root": str(archive_root),
                   "keep_inbox": keep_inbox, "trigger": "serve"}
     # SIGTERM while the server starts (systemd, docker stop) unwinds like Ctrl-C.
     previous = signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))

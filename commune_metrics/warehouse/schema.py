@@ -34,14 +34,14 @@ def apply_schema(con: duckdb.DuckDBPyConnection, sql_dir: Path = SQL_DIR) -> Non
     files = sql_files(sql_dir)
     con.begin()
     try:
+        texts = {path: render_sql(path.read_text(encoding="utf-8")) for path in files}
         for path in files:
-            text = path.read_text(encoding="utf-8")
-            con.execute(text)
+            con.execute(texts[path])
         # Recorded only after every file ran, so a failing file leaves no half schema.
         applied = {(f, h) for f, h in con.execute("SELECT file, sha256 FROM schema_version").fetchall()}
         now = datetime.now()
         for path in files:
-            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+            digest = hashlib.sha256(texts[path].encode()).hexdigest()
             if (path.name, digest) not in applied:
                 match = _PREFIX.match(path.name)
                 con.execute(
@@ -52,6 +52,20 @@ def apply_schema(con: duckdb.DuckDBPyConnection, sql_dir: Path = SQL_DIR) -> Non
     except Exception:
         con.rollback()
         raise
+
+
+def render_sql(text: str) -> str:
+    """Fill the catalog-driven parts of the views: one comparison column per metric with a
+    `comparison_column` in rules/metrics.yaml, so adding a metric touches no SQL. Codes and
+    column names were validated by the rules schema (identifier patterns) before they get here."""
+    if "{{" not in text:
+        return text
+    columns = [(code, col) for code, *_rest, col in _catalog_rows(_rules_stamp()) if col]
+    rows = "".join(f"\nUNION ALL SELECT {5 + i}, '{col}', '{code}', '{code}'"
+                   for i, (code, col) in enumerate(columns))
+    latest = "\n       ".join(f"max(value) FILTER (WHERE column_name = '{col}') AS {col},"
+                              for _code, col in columns)
+    return text.replace("{{comparison_column_rows}}", rows).replace("{{comparison_latest}}", latest)
 
 
 def refresh_reference(con: duckdb.DuckDBPyConnection) -> None:
@@ -74,7 +88,8 @@ def refresh_reference(con: duckdb.DuckDBPyConnection) -> None:
     try:
         rows = _catalog_rows(_rules_stamp())
         current = con.execute(
-            "SELECT code, unit, label_vi, description FROM metrics ORDER BY code"
+            "SELECT code, unit, label_vi, description, flow, better, comparison_column"
+            " FROM metrics ORDER BY code"
         ).fetchall()
         if sorted(rows) != current:
             _replace(con, "metrics", rows)
@@ -97,7 +112,8 @@ def _catalog_rows(_stamp: tuple) -> list[tuple]:
     YAML took ~60 ms, paid on every writable open (once per ingest chunk)."""
     from commune_metrics.extract.rules import load_catalog
 
-    return [(m.code, m.unit, m.label_vi, m.description) for m in load_catalog()]
+    return [(m.code, m.unit, m.label_vi, m.description, m.flow, m.better, m.comparison_column)
+            for m in load_catalog()]
 
 
 def _replace(con: duckdb.DuckDBPyConnection, table: str, rows: list[tuple]) -> None:

@@ -31,7 +31,7 @@ from pathlib import Path
 import duckdb
 
 from commune_metrics.warehouse.errors import WarehouseBusyError, WarehouseNotFoundError
-from commune_metrics.warehouse.schema import SQL_DIR, sql_files
+from commune_metrics.warehouse.schema import SQL_DIR, _rules_stamp, render_sql, sql_files
 
 SNAPSHOT_ALIAS = "warehouse"
 _POLL_SECONDS = 0.1
@@ -70,13 +70,16 @@ def publish(con: duckdb.DuckDBPyConnection, db_path: Path) -> Path:
 
 def schema_digests(sql_dir: Path = SQL_DIR) -> set[tuple[str, str]]:
     stamp = tuple((p.name, st.st_mtime_ns, st.st_size) for p in sql_files(sql_dir) for st in [p.stat()])
-    return set(_digests(str(sql_dir), stamp))
+    return set(_digests(str(sql_dir), stamp, _rules_stamp()))
 
 
 @lru_cache(maxsize=4)
-def _digests(sql_dir: str, _stamp: tuple) -> frozenset[tuple[str, str]]:
-    """Hashed once per version of the SQL files: every reader connection checks them."""
-    return frozenset((p.name, hashlib.sha256(p.read_bytes()).hexdigest()) for p in sql_files(Path(sql_dir)))
+def _digests(sql_dir: str, _stamp: tuple, _rules: tuple) -> frozenset[tuple[str, str]]:
+    """Hashed once per version of the SQL files and the rules: every reader connection checks
+    them. The texts as applied (schema.apply_schema records those): the catalog-driven
+    placeholders filled in, so a metric added to rules/metrics.yaml refreshes the snapshot too."""
+    return frozenset((p.name, hashlib.sha256(render_sql(p.read_text(encoding="utf-8")).encode()).hexdigest())
+                     for p in sql_files(Path(sql_dir)))
 
 
 def is_current(con: duckdb.DuckDBPyConnection) -> bool:

@@ -7,7 +7,8 @@ CREATE OR REPLACE VIEW document_history AS
 SELECT source_file, sha256 AS doc_sha256, doc_type, ward_code, commune, province,
        period_start, period_end, issued_on, signer, pages,
        doc_key, version, is_current, loaded_at, superseded_at, superseded_by, doc_id, run_id,
-       as_of, file_type, size_bytes, ocr_pages, fact_count, flag_count
+       as_of, file_type, size_bytes, ocr_pages, fact_count, flag_count,
+       doc_number, subject, encoding_fixed, replaces, replace_reason, arrived_at, source_file_raw, container
 FROM document_versions;
 
 -- Facts of every version (history), as the extractor read them; `facts` below is the
@@ -18,14 +19,10 @@ SELECT d.source_file, d.sha256 AS doc_sha256, d.doc_type, d.ward_code, d.commune
        f.metric, f.kind, f.value, f.unit, f.qualifier, f.page, f.char_start, f.char_end,
        f.evidence, f.extractor, f.confidence,
        d.doc_key, d.version, d.is_current, d.loaded_at, d.as_of, d.issued_on, d.doc_id, f.seq,
-       fact_id_of(d.sha256, f.metric, f.kind, f.char_start) AS fact_id, f.scope
+       fact_id_of(d.sha256, f.metric, f.kind, f.char_start) AS fact_id, coalesce(f.scope, 'self') AS scope,
+       coalesce(f.status, 'accepted') AS status, f.reason
 FROM fact_rows f
 JOIN document_versions d USING (doc_id);
-
--- The review queue's threshold: until the extractor holds unsure candidates back itself (the
--- accuracy issue's `review` view), a fact below this confidence that no analyst has reviewed
--- is "held for review": listed in review_queue and left out of comparisons (shown as "?").
-CREATE OR REPLACE MACRO review_threshold() AS 0.7;
 
 -- Current facts with corrections applied (every column any view needs; `facts` is the public
 -- projection). value/metric/kind/scope are the corrected ones, original_* what was read;
@@ -54,8 +51,11 @@ SELECT f.fact_id,
        coalesce(c.rejected OR c.changes OR c.confirms, false) AS reviewed,
        CASE WHEN c.rejected THEN 'rejected' WHEN c.changes THEN 'corrected'
             WHEN c.confirms THEN 'confirmed' END AS review_status,
-       f.confidence < review_threshold() AND NOT coalesce(c.rejected OR c.changes OR c.confirms, false)
+       -- held back by the extractor (verifier below its threshold, implausible value) and not yet
+       -- confirmed or corrected by an analyst: in `review`, not in `facts`
+       f.status = 'review' AND NOT coalesce(c.rejected OR c.changes OR c.confirms, false)
            AS held_for_review,
+       f.reason,
        c.note AS corrected_why, c.who AS corrected_by, c."at" AS corrected_at,
        c.note AS correction_note,  -- v1 name of corrected_why
        f.metric AS original_metric, f.kind AS original_kind, f.scope AS original_scope,
@@ -67,9 +67,10 @@ LEFT JOIN c ON c.fact_id = f.fact_id
 LEFT JOIN metrics m ON m.code = c.new_metric
 WHERE f.is_current;
 
--- The contract view: one row per fact of the current version of each document, corrections
--- applied (README "Corrections"). A rejected fact stays, with value NULL and rejected = true,
--- so the rejection is visible; original_value is always what the extractor read.
+-- The contract view: one row per verified fact of the current version of each document,
+-- corrections applied (README "Corrections"). A rejected fact stays, with value NULL and
+-- rejected = true, so the rejection is visible; original_value is always what the extractor
+-- read. Candidates held for review are not here but in `review` (until an analyst confirms them).
 CREATE OR REPLACE VIEW facts AS
 SELECT source_file, doc_sha256, doc_type, ward_code, commune, province, period_start, period_end,
        metric, kind, value, unit, qualifier, page, char_start, char_end, evidence, extractor, confidence,
@@ -77,20 +78,31 @@ SELECT source_file, doc_sha256, doc_type, ward_code, commune, province, period_s
        doc_key, version, loaded_at, as_of, issued_on,
        original_value, corrected, rejected, confirmed, review_status, held_for_review,
        corrected_by, corrected_at, corrected_why, original_metric, original_kind, original_scope
-FROM facts_corrected;
+FROM facts_corrected
+WHERE NOT held_for_review;
 
 CREATE OR REPLACE VIEW held_facts AS
-SELECT f.*, 'độ tin cậy ' || round(f.confidence, 2) || ' < ' || review_threshold() AS reason
-FROM facts_corrected f WHERE f.held_for_review;
+SELECT f.* FROM facts_corrected f WHERE f.held_for_review;
 
--- What the analysts' review queue lists (review page, "?" in comparisons). Once the extractor
--- has its own `review` view of held-back candidates, this is the one line to change:
-CREATE OR REPLACE VIEW review_queue AS SELECT * FROM held_facts;  -- then: SELECT * FROM review
+-- Candidates the extractor held back (contract v2): the columns of `facts`, plus `reason`.
+CREATE OR REPLACE VIEW review AS
+SELECT source_file, doc_sha256, doc_type, ward_code, commune, province, period_start, period_end,
+       metric, kind, value, unit, qualifier, page, char_start, char_end, evidence, extractor, confidence,
+       fact_id, scope,
+       doc_key, version, loaded_at, as_of, issued_on,
+       original_value, corrected, rejected, confirmed, review_status, held_for_review,
+       corrected_by, corrected_at, corrected_why, original_metric, original_kind, original_scope,
+       reason
+FROM held_facts;
+
+-- What the analysts' review queue lists (review page, "?" in comparisons).
+CREATE OR REPLACE VIEW review_queue AS SELECT * FROM held_facts;
 
 -- Files rejected and not (yet) loaded since.
 CREATE OR REPLACE VIEW quarantine AS
 -- `at` is a keyword in DuckDB, hence the quotes; the contract names the column so.
-SELECT q.source_file, q.sha256 AS doc_sha256, q.reason, q.last_at AS "at", q.code, q.attempts, q.first_at, q.run_id
+SELECT q.source_file, q.sha256 AS doc_sha256, q.reason, q.last_at AS "at", q.code, q.attempts, q.first_at, q.run_id,
+       q.source_file_raw, q.container
 FROM quarantine_rows q
 WHERE NOT EXISTS (SELECT 1 FROM document_versions d WHERE d.sha256 = q.sha256);
 
@@ -98,14 +110,16 @@ CREATE OR REPLACE VIEW documents AS
 SELECT source_file, sha256 AS doc_sha256, doc_type, ward_code, commune, province,
        period_start, period_end, issued_on, signer, pages,
        'loaded' AS status, CAST(NULL AS VARCHAR) AS reason,
-       doc_key, version, loaded_at, as_of, file_type, fact_count, flag_count
+       doc_key, version, loaded_at, as_of, file_type, fact_count, flag_count,
+       doc_number, subject, encoding_fixed, replaces, replace_reason, source_file_raw, container
 FROM document_versions
 WHERE is_current
 UNION ALL
 SELECT source_file, doc_sha256, NULL, NULL, NULL, NULL,
        NULL, NULL, NULL, NULL, NULL,
        'quarantined', code || ': ' || reason,
-       NULL, NULL, "at", NULL, NULL, NULL, NULL
+       NULL, NULL, "at", NULL, NULL, NULL, NULL,
+       NULL, NULL, NULL, NULL, NULL, source_file_raw, container
 FROM quarantine;
 
 CREATE OR REPLACE VIEW flags AS
@@ -276,11 +290,11 @@ SELECT * FROM (VALUES
     (1, 'online_share',        'dossiers.online_pct',           'dossiers.online_pct,dossiers.received_online,dossiers.received'),
     (2, 'overdue_share',       'dossiers.resolved_in_time_pct', 'dossiers.resolved_in_time_pct,dossiers.resolved,dossiers.resolved_in_time,dossiers.resolved_early,dossiers.resolved_on_time,dossiers.resolved_overdue'),
     (3, 'antivirus_coverage',  'computers.antivirus_pct',       'computers.antivirus_pct,computers.antivirus,computers.total'),
-    (4, 'staff_trained_share', 'staff.trained_pct',             'staff.trained_pct,staff.trained,staff.present,staff.quota'),
-    (5, 'dossiers_received',   'dossiers.received',             'dossiers.received'),
-    (6, 'computers_total',     'computers.total',               'computers.total'),
-    (7, 'staff_present',       'staff.present',                 'staff.present')
-) AS t(position, column_name, metric, inputs);
+    (4, 'staff_trained_share', 'staff.trained_pct',             'staff.trained_pct,staff.trained,staff.present,staff.quota')
+) AS t(position, column_name, metric, inputs)
+-- then one column per metric with a `comparison_column` in rules/metrics.yaml (positions 5...),
+-- filled in from the catalog by warehouse/schema.py when the schema is applied
+{{comparison_column_rows}};
 
 -- One cell per commune and comparison column: the value (overdue share = 100 - the in-time
 -- share), whether it was derived from counts, its own period, its source, and why a blank is
@@ -314,9 +328,7 @@ SELECT any_value(ward_code) AS ward_code, any_value(commune) AS commune, any_val
        max(value) FILTER (WHERE column_name = 'overdue_share')       AS overdue_share,
        max(value) FILTER (WHERE column_name = 'antivirus_coverage')  AS antivirus_coverage,
        max(value) FILTER (WHERE column_name = 'staff_trained_share') AS staff_trained_share,
-       max(value) FILTER (WHERE column_name = 'dossiers_received')   AS dossiers_received,
-       max(value) FILTER (WHERE column_name = 'computers_total')     AS computers_total,
-       max(value) FILTER (WHERE column_name = 'staff_present')       AS staff_present,
+       {{comparison_latest}}
        any_value(documents) AS documents, any_value(latest_period_end) AS latest_period_end,
        commune_key,
        bool_or(derived) FILTER (WHERE column_name = 'online_share')        AS online_share_derived,

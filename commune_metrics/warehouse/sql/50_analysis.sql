@@ -1,18 +1,15 @@
 -- Analysis layer: per-30-day rates and targets vs actuals, on corrected values
 -- (05_corrections.sql, 10_views.sql: facts_corrected, actual_latest). Safe to run on every open.
 
--- Metrics where less is better: an "eq"/"approx" target for them is a ceiling, not a floor.
-CREATE OR REPLACE MACRO lower_is_better(metric) AS
-    metric IN ('dossiers.resolved_overdue', 'dossiers.in_progress_overdue',
-               'dossiers.received_offline', 'dossiers.offline_pct');
+-- Metrics where less is better: an "eq"/"approx" target for them is a ceiling, not a floor
+-- (metrics.yaml `better: lower`, loaded into the metrics table).
+CREATE OR REPLACE MACRO lower_is_better(m) AS
+    m IN (SELECT code FROM metrics WHERE better = 'lower');
 
 -- Counts that accumulate over the reporting period (so they can be scaled to 30 days);
--- stocks such as computers.total or staff.quota are left out of the rates.
-CREATE OR REPLACE MACRO is_flow_metric(metric) AS
-    metric IN ('dossiers.received', 'dossiers.received_online', 'dossiers.received_online_full',
-               'dossiers.received_online_partial', 'dossiers.received_offline', 'dossiers.resolved',
-               'dossiers.resolved_early', 'dossiers.resolved_on_time', 'dossiers.resolved_overdue',
-               'dossiers.resolved_in_time', 'dossiers.withdrawn', 'staff.trained', 'staff.retired');
+-- stocks such as computers.total or staff.quota are left out of the rates (metrics.yaml `flow`).
+CREATE OR REPLACE MACRO is_flow_metric(m) AS
+    m IN (SELECT code FROM metrics WHERE flow);
 
 -- Corrections that match no current fact (the document was replaced by a new version, or
 -- re-extraction moved the figure): shown to analysts so nothing is silently lost.
