@@ -24,23 +24,20 @@ import time
 import traceback
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import chain
-from multiprocessing import get_context
 from pathlib import Path
 
 from commune_metrics.core.config import ARCHIVE_SUFFIXES, DATA_DIR, DEFAULT_INBOX, Limits
 from commune_metrics.core.errors import ReaderError
 from commune_metrics.ingest.archiving import archive
 from commune_metrics.ingest.entries import REASON_SUFFIX, Entry, scan
+from commune_metrics.ingest.parallel import SequentialProcessor
 from commune_metrics.ingest.process import (
-    ERROR,
     QUARANTINED,
     ProcessResult,
     preflight,
-    process_file,
     sha256_file,
 )
 from commune_metrics.ingest.unpack import unpack
@@ -95,35 +92,6 @@ def settled(files: Sequence[Path], interval: float = DEFAULT_SETTLE_SECONDS) -> 
     busy = {p for p in recent if stat(p) != before[p]}
     ready = [p for p in files if p not in busy and before[p] is not None]
     return ready, [p for p in files if p in busy]
-
-
-# -- processing strategies -------------------------------------------------------------
-
-def process_sequential(items: list[WorkItem], limits: Limits | None = None) -> list[ProcessResult]:
-    return [process_file(path, limits, sha256=sha) for path, sha in items]
-
-
-class PoolProcessor:
-    """Extract in worker processes. Each worker keeps its models loaded across files.
-    `spawn`, not fork: the parent may hold DuckDB and thread state that must not be copied."""
-
-    def __init__(self, workers: int, limits: Limits | None = None) -> None:
-        self.limits = limits
-        self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"))
-
-    def __call__(self, items: list[WorkItem]) -> list[ProcessResult]:
-        futures = [self.pool.submit(process_file, path, self.limits, sha) for path, sha in items]
-        results = []
-        for (path, sha), future in zip(items, futures, strict=True):
-            try:
-                results.append(future.result())
-            except Exception as exc:  # a worker died (e.g. killed for memory): skip, retry next run
-                results.append(ProcessResult(path.name, str(path), sha, None, ERROR,
-                                             code="worker_failed", reason=f"{type(exc).__name__}: {exc}"))
-        return results
-
-    def close(self) -> None:
-        self.pool.shutdown(cancel_futures=True)
 
 
 # -- the ingest loop -------------------------------------------------------------------
@@ -205,8 +173,9 @@ def ingest(
     the batch; only warehouse trouble (lock timeout, disk) ends it early, and then the run is
     recorded as failed with the files done so far kept."""
     started = time.perf_counter()
-    process_many = process_many or process_sequential
     limits = limits or Limits.from_env()
+    # the product's one executor (ingest/parallel.py); the fuzzer runs the same
+    process_many = process_many or SequentialProcessor(limits)
     # A broken setup must not send every file to quarantine: check it before the first file
     # is extracted. With a new warehouse every file is new, so check before creating it;
     # otherwise only once a new file turns up, so a run with nothing new loads no models.
