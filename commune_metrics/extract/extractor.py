@@ -77,6 +77,7 @@ def extract_facts(doc: Document, doc_type: str, level: str | None = None,
                                               cell.row.heading, level, own_name)
                 fact.page = doc.page_at(fact.char_start)
                 facts.append(fact)
+    _read_alone(facts, rules, low)
     for fact in facts:
         reason = implausible(fact, rules, level)
         if reason:
@@ -86,6 +87,17 @@ def extract_facts(doc: Document, doc_type: str, level: str | None = None,
         verifier.apply(facts, Context(text, level, doc_type))
     facts.sort(key=lambda f: f.char_start)
     return facts
+
+
+def _read_alone(facts: list[Fact], rules, low: str) -> None:
+    """Re-read figures whose metric means another one in a document without its contrast words
+    (rules/metrics.yaml `alone_means`)."""
+    for fact in facts:
+        rule = rules.by_code.get(fact.metric)
+        if rule is not None and rule.alone_means is not None:
+            other, words = rule.alone_means
+            if not any(w in low for w in words):
+                fact.metric = other
 
 
 def implausible(fact: Fact, rules, level: str | None) -> str | None:

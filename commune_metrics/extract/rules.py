@@ -78,6 +78,8 @@ class MetricRule:
     share: str | None = None  # the percent metric of the same part ("58 máy (đạt 82,86%)")
     # level ("commune", "district", "province", "any") -> (min, max); None: no bound
     plausible: dict[str, tuple[float | None, float | None]] = field(default_factory=dict)
+    # (metric, words): this metric's figures are `metric`'s in a document with none of `words`
+    alone_means: tuple[str, tuple[str, ...]] | None = None
 
 
 @dataclass(frozen=True)
@@ -408,6 +410,7 @@ def load_rules(rules_dir: Path | None = None) -> Rules:
                 ratio_whole=whole,
                 share=share,
                 plausible={lv: (r.min, r.max) for lv, r in e.plausible.items()},
+                alone_means=_alone_means(e, codes, where),
             )
         )
     return Rules(
@@ -436,3 +439,12 @@ def _cached(rules_dir: str) -> Rules:
 def get_rules(rules_dir: Path | None = None) -> Rules:
     """The compiled rules, loaded once per process (per rules folder)."""
     return _cached(str(Path(rules_dir or RULES_DIR).resolve()))
+
+
+def _alone_means(e, codes: dict[str, str], where: str) -> tuple[str, tuple[str, ...]] | None:
+    if e.alone_means is None:
+        return None
+    other = e.alone_means.metric
+    if other not in codes or codes[other] != e.unit:
+        raise RulesError(f"{where}: alone_means {other!r} is not a metric with unit {e.unit}")
+    return other, tuple(w.lower() for w in e.alone_means.unless_document_has)

@@ -68,6 +68,7 @@ class ScopeGrammar(_Strict):
     object_markers: Phrases
     earlier_period: Phrases
     channel_names: Phrases
+    not_units: Phrases = []
 
 
 class GrammarFile(_Strict):
@@ -169,6 +170,14 @@ class CueItem(_Strict):
         return self
 
 
+class AloneMeans(_Strict):
+    """A figure of this metric in a document that never uses these words is the other metric:
+    "đúng hạn" in a report that never separates early from on-time means "not late"."""
+
+    metric: Code
+    unless_document_has: Phrases = Field(min_length=1)
+
+
 class MetricEntry(_Strict):
     code: Code
     unit: Unit
@@ -185,6 +194,7 @@ class MetricEntry(_Strict):
     better: Literal["higher", "lower"] | None = None  # which way is better, for targets and ranking
     comparison_column: Identifier | None = None  # its column in `document_metrics` / `comparison`
     plausible: dict[Literal["commune", "district", "province", "any"], Plausible] = {}
+    alone_means: AloneMeans | None = None
 
 
 class MetricsFile(_Strict):

@@ -21,7 +21,7 @@ _RANK = {name: i for i, name in enumerate(LEVELS)}
 _NAME_AFTER = regex.compile(r"(?:\s+\p{Lu}[\p{L}'’]*)+")
 _NUMBER_NAME = regex.compile(r"\s+\d{1,2}(?![\d/.,%])")  # "Phường 3": only after a capitalised unit word
 _WRITTEN_NUMBER = regex.compile(r"[\d.,/]*\d")
-_HEADER = regex.compile(r"(?:ỦY|UỶ)\s+BAN\s+NHÂN\s+DÂN\s+|UBND\s+")
+_HEADER = regex.compile(r"(?m)^[ \t]*(?:(?:ỦY|UỶ)\s+BAN\s+NHÂN\s+DÂN\s+|UBND\s+)")  # a header starts its line
 
 
 def _alt(phrases: list[str]) -> str:
@@ -42,7 +42,8 @@ class ScopeReader:
         marker = f"(?P<marker>(?:{_alt(g.whole_markers)})|(?P<plural>{_alt(g.plural_markers)}))"
         unit = regex.compile(rf"(?<![\p{{L}}])(?:{marker}\s+)?(?:{groups})(?![\p{{L}}])", regex.IGNORECASE)
         earlier = regex.compile(rf"(?<![\p{{L}}])(?:{_alt(g.earlier_period)})(?![\p{{L}}])", regex.IGNORECASE)
-        channel = regex.compile(rf"(?<![\p{{L}}])(?:{_alt(g.channel_names)})(?![\p{{L}}])", regex.IGNORECASE)
+        channel = regex.compile(rf"(?<![\p{{L}}])(?:{_alt(g.channel_names + g.not_units)})(?![\p{{L}}])",
+                                regex.IGNORECASE)
         objects = regex.compile(rf"(?<![\p{{L}}])(?:{_alt(g.object_markers)})(?:\s+\S+){{0,2}}\s*$",
                                 regex.IGNORECASE)
         return cls(unit, earlier, channel, objects)
@@ -55,8 +56,9 @@ class ScopeReader:
                 if not self.object_before.search(masked, max(0, m.start() - 40), m.start())]
 
     def doc_level(self, text: str) -> str | None:
-        """The reporting unit's level: its header, else the level the text names most often
-        (the first 300 characters, where the subject is named, count three times)."""
+        """The reporting unit's level: its header (a line that starts with the council's name),
+        else the level the text names most often (the first 300 characters, where the subject
+        is named, count three times)."""
         head = _HEADER.search(text, 0, 600)
         if head:
             found = self._units(text, head.end(), min(len(text), head.end() + 60))
