@@ -672,6 +672,7 @@ class FactFinder:
         self._wholes_by_noun(chosen)
         self._shares(chosen, pending, low)
         self._comma_shares(chosen, prevs, low)
+        self._shares_of_the_count_before(chosen, prevs, low)
         for v, choice, confidence in chosen:
             if choice.where in ("left", "right"):
                 dist = abs((v.m.start if choice.cue_span[1] <= v.m.start else choice.cue_span[0]) - v.m.end)
@@ -714,6 +715,36 @@ class FactFinder:
                 chosen.append((v, _Choice(share, choice.score, choice.cue_span, "share"),
                                conf + self.conf.share_in_parentheses))
                 break
+
+    def _shares_of_the_count_before(self, chosen: list[tuple[_Value, _Choice, float]],
+                                    prevs: dict[int, _Value], low: str) -> None:
+        """'99.558 hồ sơ giải quyết trước hạn đạt 48,2%', '13.767 hồ sơ trước hạn, chiếm 78%': a
+        share joined by 'đạt'/'chiếm' to the count right before it, with only that count's own
+        words between, is the share of that count. It becomes the count metric's `share`; when
+        the count's metric says its shares have no code (`no_share`: early dossiers, unqualified
+        resolved ones), it is no catalog figure and is dropped, whatever cue its own words
+        matched; otherwise the share keeps its own reading."""
+        by_value = {id(u): (u, c) for u, c, _ in chosen}
+        drop: set[int] = set()
+        for i, (v, choice, conf) in enumerate(chosen):
+            prev = prevs.get(id(v))
+            if v.m.unit != "percent" or v.in_paren or prev is None or id(prev) not in by_value:
+                continue
+            if prev.m.unit == "percent" or prev.m.is_ratio:
+                continue
+            lead = v.m.lead if v.m.lead >= 0 else v.m.start
+            if not self.g.count_share.fullmatch(low, max(prev.noun_end, prev.m.end), lead):
+                continue
+            rule = by_value[id(prev)][1].rule
+            if rule.alone_means is not None and not any(w in low for w in rule.alone_means[1]):
+                rule = self.rules.by_code[rule.alone_means[0]]  # as the document will read it
+            share = self.rules.by_code.get(rule.share) if rule.share else None
+            if rule.no_share:
+                drop.add(i)
+            elif share is not None and share is not choice.rule:
+                chosen[i] = (v, _Choice(share, choice.score, choice.cue_span, "share"), conf)
+        if drop:
+            chosen[:] = [c for i, c in enumerate(chosen) if i not in drop]
 
     def _comma_shares(self, chosen: list[tuple[_Value, _Choice, float]], prevs: dict[int, _Value],
                       low: str) -> None:

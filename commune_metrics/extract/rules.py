@@ -76,6 +76,7 @@ class MetricRule:
     noun_only: frozenset[str] = frozenset()  # noun classes that name this metric on their own
     ratio_whole: str | None = None
     share: str | None = None  # the percent metric of the same part ("58 máy (đạt 82,86%)")
+    no_share: bool = False  # a share joined to this count is no catalog figure
     # level ("commune", "district", "province", "any") -> (min, max); None: no bound
     plausible: dict[str, tuple[float | None, float | None]] = field(default_factory=dict)
     # (metric, words): this metric's figures are `metric`'s in a document with none of `words`
@@ -93,6 +94,7 @@ class Grammar:
     rate_subject: Any  # "tỷ lệ (số)" before the subject of a bare percentage
     share_lead: Any  # the words before a bare share in parentheses
     comma_share: Any  # ", chiếm X%" after a count
+    count_share: Any  # "N hồ sơ trước hạn đạt X%": the words between a count and its share
     whole_after: Any  # "(trên) tổng số" after a share
     fixed_pair: Any  # "phòng, chống"
     topic_header: Any  # "Về ...:" before a colon
@@ -296,6 +298,8 @@ def compile_grammar(g: GrammarFile) -> Grammar:
             r"|(?:" + _words(g.rate_words) + r")(?:\s+là)?)?\s*:?\s*"),
         comma_share=regex.compile(r"\s*,\s*(?:" + _words(g.comma_share_verbs) + r")(?:\s+(?:"
                                   + _words(g.rate_words) + r"))?(?:\s+(?:" + approx + r"))?\s*"),
+        count_share=regex.compile(r"[^\d;,.:()%]{0,60}?,?\s*(?:" + _words(g.count_share_verbs) + r")(?:\s+(?:"
+                                  + _words(g.rate_words) + r"))?(?:\s+(?:" + approx + r"))?\s*"),
         whole_after=regex.compile(r"\s*(?:(?:" + _words(g.whole_prepositions) + r")\s+)?(?:"
                                   + _words(g.whole_words) + r")(?![\p{L}])"),
         fixed_pair=regex.compile(r"(?<![\p{L}])(?:" + (fixed or "(?!)") + r")(?![\p{L}])"),
@@ -409,6 +413,7 @@ def load_rules(rules_dir: Path | None = None) -> Rules:
                 noun_only=_noun_only(e.noun_only, classes, nouns, where),
                 ratio_whole=whole,
                 share=share,
+                no_share=e.no_share,
                 plausible={lv: (r.min, r.max) for lv, r in e.plausible.items()},
                 alone_means=_alone_means(e, codes, where),
             )

@@ -80,6 +80,7 @@ class GrammarFile(_Strict):
     share_verbs: Phrases
     approximators: Phrases
     comma_share_verbs: Phrases
+    count_share_verbs: Phrases
     whole_words: Phrases
     whole_prepositions: Phrases
     fixed_pairs: Phrases
@@ -189,6 +190,7 @@ class MetricEntry(_Strict):
     noun_only: bool | list[Identifier] = False
     ratio_whole: Code | None = None
     share: Code | None = None
+    no_share: bool = False  # a share of this count has no code ("trước hạn đạt 48,2%"): no figure
     # what the warehouse needs to know (views read these from the `metrics` table)
     flow: bool = False  # a count that accumulates over the period (scaled to 30 days); else a stock
     better: Literal["higher", "lower"] | None = None  # which way is better, for targets and ranking
