@@ -79,7 +79,7 @@ def extract_facts(doc: Document, doc_type: str, level: str | None = None,
                 facts.append(fact)
     _read_alone(facts, rules, low)
     for fact in facts:
-        reason = implausible(fact, rules, level)
+        reason = implausible(fact, rules, level) or field_breakdown(fact, text, rules)
         if reason:
             fact.status, fact.reason = "review", reason
     verifier = default_verifier() if verify else None
@@ -98,6 +98,21 @@ def _read_alone(facts: list[Fact], rules, low: str) -> None:
             other, words = rule.alone_means
             if not any(w in low for w in words):
                 fact.metric = other
+
+
+def field_breakdown(fact: Fact, text: str, rules) -> str | None:
+    """Why a dossier count is one field's share of the work ("557 hồ sơ chứng thực", "Hộ tịch:
+    120 hồ sơ"; grammar.yaml `field_breakdown`), or None. Table cells are left to their rows."""
+    at = fact.value_start
+    if rules.field_after is None or at is None or fact.unit != "count" or not fact.metric.startswith("dossiers."):
+        return None
+    after = rules.field_after.match(text, at, min(len(text), at + 80))
+    line = max(text.rfind("\n", 0, at), text.rfind(";", 0, at), text.rfind(",", 0, at)) + 1
+    before = rules.field_before.search(text, max(line, at - 60), at)
+    found = after or before
+    if found is None:
+        return None
+    return f"a breakdown by field: {' '.join(found.group(0).split())!r} is not the unit's total"
 
 
 def implausible(fact: Fact, rules, level: str | None) -> str | None:

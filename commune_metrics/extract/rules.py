@@ -140,6 +140,9 @@ class Rules:
     grammar: Grammar | None = None
     scoring: ScoringFile | None = None
     scope: ScopeReader | None = None
+    # "N hồ sơ chứng thực" after the value, "Hộ tịch: N" before it: one field's dossiers
+    field_after: Any = None
+    field_before: Any = None
 
 
 # Synonym groups (vocabulary.yaml `synonyms`): a phrase member -> the regex of its whole group.
@@ -314,7 +317,9 @@ def compile_grammar(g: GrammarFile) -> Grammar:
         actual_header=regex.compile(_word(t.actual_headers), flags),
         classifier_class=g.classifier_class,
         money_before=regex.compile(_word(g.money_words), flags),
-        name_before=regex.compile(r"(?<![\p{L}])(?:" + _words(g.name_before) + r")\s*$", flags),
+        # "mức độ 3, 4", "tiêu chí 8 và 9": a list of numbers after one name word are names too
+        name_before=regex.compile(r"(?<![\p{L}])(?:" + _words(g.name_before)
+                                  + r")(?:\s*\d{1,2}\s*(?:,|và|&|-|hoặc)\s*)*\s*$", flags),
         time_before=regex.compile(r"(?<![\p{L}])(?:" + _words(g.time_before) + r")\s*$", flags),
         time_of_day=regex.compile(r"(?<![\p{L}])(?:" + _words(g.time_of_day) + r")\s*$", flags),
         not_quantity=regex.compile(_word(g.not_quantity_labels), flags),
@@ -433,6 +438,7 @@ def load_rules(rules_dir: Path | None = None) -> Rules:
         grammar=compile_grammar(g),
         scoring=scoring,
         scope=ScopeReader.build(g.scope),
+        **_field_breakdown(g.field_breakdown),
     )
 
 
@@ -453,3 +459,17 @@ def _alone_means(e, codes: dict[str, str], where: str) -> tuple[str, tuple[str, 
     if other not in codes or codes[other] != e.unit:
         raise RulesError(f"{where}: alone_means {other!r} is not a metric with unit {e.unit}")
     return other, tuple(w.lower() for w in e.alone_means.unless_document_has)
+
+
+def _field_breakdown(fb) -> dict[str, Any]:
+    if fb is None:
+        return {}
+    fields = _words(fb.fields)
+    markers = r"(?:(?:" + _words(fb.markers) + r")\s+)?" if fb.markers else ""
+    flags = regex.IGNORECASE
+    return {
+        "field_after": regex.compile(r"[\d.,]*\s*(?:" + _words(fb.nouns) + r")\s+" + markers + r"(?:" + fields
+                                     + r")(?![\p{L}])", flags),
+        "field_before": regex.compile(r"(?<![\p{L}])(?:" + markers + r"(?:" + fields + r"))\s*:\s*(?:\p{L}+\s+){0,2}$",
+                                      flags),
+    }

@@ -71,6 +71,15 @@ class ScopeGrammar(_Strict):
     not_units: Phrases = []
 
 
+class FieldBreakdown(_Strict):
+    """Dossiers of one field ("557 hồ sơ chứng thực", "Hộ tịch: 120 hồ sơ") are a breakdown
+    of the unit's work, not its total: held for review."""
+
+    nouns: Phrases = Field(min_length=1)  # the counted noun the field follows
+    markers: Phrases = []  # optional words between the noun and the field ("về", "lĩnh vực")
+    fields: Phrases = Field(min_length=1)
+
+
 class GrammarFile(_Strict):
     version: Literal[1]
     coordinators: Phrases
@@ -115,6 +124,7 @@ class GrammarFile(_Strict):
     kind_cues_after: KindCues = KindCues()
     target_headings: Phrases = []
     actual_headings: Phrases = []
+    field_breakdown: FieldBreakdown | None = None
 
 
 class Plausible(_Strict):
