@@ -62,6 +62,10 @@ def test_repo_rules_load() -> None:
         ({"cues": [{"cue": "x", "colour": "red"}]}, "unknown cue field(s) ['colour']"),
         ({"cues": [{"context": ["x"]}]}, "exactly one of 'cue' or 'all'"),
         ({"label_vi": ""}, "missing label_vi"),
+        ({"alone_means": {"metric": "dossiers.online_pct", "unless_document_has": ["x"]}},
+         "alone_means 'dossiers.online_pct' is not a metric with unit count"),
+        ({"alone_means": {"metric": "dossiers.resolved", "unless_document_has": []}}, "unless_document_has"),
+        ({"no_share": "sometimes"}, "no_share"),
     ],
 )
 def test_bad_rules_fail_with_a_clear_error(rules_copy: Path, change: dict, message: str) -> None:
