@@ -48,8 +48,11 @@ def extract_facts(doc: Document, doc_type: str, level: str | None = None,
     facts: list[Fact] = []
     sentences = split_sentences(text)
 
+    head = low[: rules.target_document_head_chars]
+    plan_news = doc_type == "other" and any(p.search(head) for p in rules.target_document_heads)
+
     def default_kind(sent) -> str:
-        kind = "target" if doc_type == "plan" else "actual"
+        kind = "target" if doc_type == "plan" or plan_news else "actual"
         top = sent.top_heading.lower()
         if kind == "actual" and any(p.search(top) for p in rules.target_headings):
             return "target"

@@ -136,6 +136,8 @@ class Rules:
     kind_cues_after: list[tuple[str, Pattern]] = field(default_factory=list)
     target_headings: tuple[Pattern, ...] = ()
     actual_headings: tuple[Pattern, ...] = ()
+    target_document_heads: tuple[Pattern, ...] = ()
+    target_document_head_chars: int = 500
     by_code: dict[str, MetricRule] = field(default_factory=dict)
     grammar: Grammar | None = None
     scoring: ScoringFile | None = None
@@ -434,6 +436,8 @@ def load_rules(rules_dir: Path | None = None) -> Rules:
         kind_cues_after=kind_cues_after,
         target_headings=target_headings,
         actual_headings=actual_headings,
+        target_document_heads=tuple(_phrases(g.target_document_heads, f"{gname}: target_document_heads")),
+        target_document_head_chars=g.target_document_head_chars,
         by_code={r.code: r for r in rules},
         grammar=compile_grammar(g),
         scoring=scoring,

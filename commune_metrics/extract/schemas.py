@@ -125,6 +125,8 @@ class GrammarFile(_Strict):
     target_headings: Phrases = []
     actual_headings: Phrases = []
     field_breakdown: FieldBreakdown | None = None
+    target_document_heads: Phrases = []
+    target_document_head_chars: int = Field(default=500, ge=0)
 
 
 class Plausible(_Strict):
