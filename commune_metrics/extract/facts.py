@@ -706,7 +706,7 @@ class FactFinder:
                 between = self.g.fixed_pair.sub(" ", low[end:open_at])
                 if end > open_at or regex.search(r"[\p{N},;:()]", between) or open_at - end > 80:
                     continue  # the parentheses close the part's own phrase
-                rule = choice.rule
+                rule = self._as_read(choice.rule, low)
                 if u.m.is_ratio and not rule.ratio_whole and rule.code in self._part_of:
                     rule = self._part_of[rule.code]
                 share = self.rules.by_code.get(rule.share) if rule.share else None
@@ -715,6 +715,13 @@ class FactFinder:
                 chosen.append((v, _Choice(share, choice.score, choice.cue_span, "share"),
                                conf + self.conf.share_in_parentheses))
                 break
+
+    def _as_read(self, rule: MetricRule, low: str) -> MetricRule:
+        """The metric a count will be read as in this document (`alone_means`: "đúng hạn" in a
+        text with no early count is the in-time count), so its share is that metric's share."""
+        if rule.alone_means is not None and not any(w in low for w in rule.alone_means[1]):
+            return self.rules.by_code[rule.alone_means[0]]
+        return rule
 
     def _shares_of_the_count_before(self, chosen: list[tuple[_Value, _Choice, float]],
                                     prevs: dict[int, _Value], low: str) -> None:
@@ -735,9 +742,7 @@ class FactFinder:
             lead = v.m.lead if v.m.lead >= 0 else v.m.start
             if not self.g.count_share.fullmatch(low, max(prev.noun_end, prev.m.end), lead):
                 continue
-            rule = by_value[id(prev)][1].rule
-            if rule.alone_means is not None and not any(w in low for w in rule.alone_means[1]):
-                rule = self.rules.by_code[rule.alone_means[0]]  # as the document will read it
+            rule = self._as_read(by_value[id(prev)][1].rule, low)
             share = self.rules.by_code.get(rule.share) if rule.share else None
             if rule.no_share:
                 drop.add(i)
