@@ -82,6 +82,14 @@ class ScopeReader:
             return "earlier_period"
         if level is None:
             return "self"  # no unit named anywhere: nothing to tell it from
+        # "301 thủ tục cấp huyện", "788 dịch vụ công cấp tỉnh": a level right after the counted
+        # noun says whose figure it is, before any unit named earlier in the clause
+        after = [u for u in self._units(text, value_end, min(seg_end, value_end + 40))
+                 if u[0].group("marker") and not u[0].group("plural")
+                 and text[value_end + u[0].start(): value_end + u[0].start() + 3].lower() == "cấp"]
+        if after:
+            rank, own = _RANK[after[0][1]], _RANK.get(level, _RANK["commune"])
+            return "higher_level" if rank > own else "sub_unit" if rank < own else "self"
         # the nearest unit phrase in the value's own comma-separated part; a level phrase
         # ("toàn tỉnh", "cấp xã") also reaches over commas to the end of its clause, and from
         # the section heading
