@@ -107,7 +107,8 @@ def field_breakdown(fact: Fact, text: str, rules) -> str | None:
     """Why a dossier count is one field's share of the work ("557 hồ sơ chứng thực", "Hộ tịch:
     120 hồ sơ"; grammar.yaml `field_breakdown`), or None. Table cells are left to their rows."""
     at = fact.value_start
-    if rules.field_after is None or at is None or fact.unit != "count" or not fact.metric.startswith("dossiers."):
+    if rules.field_after is None or at is None or fact.unit != "count" \
+            or not fact.metric.startswith("dossiers."):
         return None
     after = rules.field_after.match(text, at, min(len(text), at + 80))
     line = max(text.rfind("\n", 0, at), text.rfind(";", 0, at), text.rfind(",", 0, at)) + 1

@@ -474,6 +474,6 @@ def _field_breakdown(fb) -> dict[str, Any]:
     return {
         "field_after": regex.compile(r"[\d.,]*\s*(?:" + _words(fb.nouns) + r")\s+" + markers + r"(?:" + fields
                                      + r")(?![\p{L}])", flags),
-        "field_before": regex.compile(r"(?<![\p{L}])(?:" + markers + r"(?:" + fields + r"))\s*:\s*(?:\p{L}+\s+){0,2}$",
-                                      flags),
+        "field_before": regex.compile(r"(?<![\p{L}])(?:" + markers + r"(?:" + fields
+                                      + r"))\s*:\s*(?:\p{L}+\s+){0,2}$", flags),
     }
