@@ -231,6 +231,66 @@ def _compare_metric(con, metric: str) -> None:
     console.print(table)
 
 
+# -- status ----------------------------------------------------------------------------
+
+_STATUS_STYLE = {"ok": "green", "running": "cyan", "failed": "red", "crashed": "red"}
+
+
+def _runs_section(warehouse: Path, inbox: Path, limit: int) -> None:
+    from commune_metrics.ingest.status import describe_pid, recent_runs
+
+    if not warehouse.is_file():
+        console.print(f"runs: none yet (no warehouse at {escape(str(warehouse))})")
+        return
+    runs = recent_runs(warehouse, limit)
+    if not runs:
+        console.print("runs: none yet")
+        return
+    table = Table(title=f"Last {len(runs)} run{'s' if len(runs) != 1 else ''}", title_justify="left")
+    for header, justify in [("run", "right"), ("trigger", "left"), ("started", "left"), ("took", "right"),
+                            ("status", "left"), ("loaded", "right"), ("unchanged", "right"),
+                            ("quarantined", "right"), ("skipped", "right"), ("note", "left")]:
+        table.add_column(header, justify=justify)
+    for r in runs:
+        took = "" if r.seconds is None else f"{r.seconds:.0f} s"
+        style = _STATUS_STYLE.get(r.status, "")
+        note = r.error_text.splitlines()[0] if r.error_text else ""
+        if r.status == "running":
+            note = describe_pid(r)
+        table.add_row(str(r.run_id), r.trigger, r.started_at.strftime("%Y-%m-%d %H:%M:%S"), took,
+                      f"[{style}]{r.status}[/]", str(r.loaded), str(r.unchanged), str(r.quarantined),
+                      str(r.skipped), escape(note[:100]))
+    console.print(table)
+
+
+def _inbox_section(warehouse: Path, inbox: Path, limit: int) -> None:
+    from commune_metrics.ingest.status import inbox_backlog
+
+    backlog = inbox_backlog(inbox)
+    if not backlog.exists:
+        console.print(f"inbox: {escape(str(inbox))} does not exist")
+        return
+    oldest = f", oldest from {backlog.oldest:%Y-%m-%d %H:%M}" if backlog.oldest else ""
+    console.print(f"inbox: {backlog.files} file{'s' if backlog.files != 1 else ''} "
+                  f"({backlog.bytes / 1024 / 1024:.1f} MB) waiting in {escape(str(inbox))}{oldest}")
+
+
+# One function per section, in display order: a new section (e.g. the next scheduled run) is
+# one more function here. Each reads only; status never writes.
+STATUS_SECTIONS = [_runs_section, _inbox_section]
+
+
+@app.command()
+def status(
+    warehouse: WarehouseOpt = DEFAULT_WAREHOUSE,
+    inbox: Annotated[Path, typer.Option("--inbox", help="Inbox folder to count.")] = DEFAULT_INBOX,
+    limit: Annotated[int, typer.Option("--last", "-n", min=1, help="How many runs to show.")] = 10,
+) -> None:
+    """Last runs (crashed ones included) and the inbox backlog. Reads only."""
+    for section in STATUS_SECTIONS:
+        section(warehouse, inbox, limit)
+
+
 # -- eval / report / serve (their modules are imported only when used) -----------------
 
 @app.command(name="eval")

@@ -23,6 +23,7 @@ from multiprocessing import get_context
 from pathlib import Path
 
 from commune_metrics.core.config import Limits
+from commune_metrics.core.lifecycle import bind_to_parent
 from commune_metrics.ingest.process import ERROR, ProcessResult, preflight, process_file
 
 WorkItem = tuple[Path, str]  # (path, sha256 of its bytes), as in commune_metrics.ingest.inbox
@@ -75,7 +76,12 @@ def warm_models() -> None:
 
 
 @lru_cache(maxsize=1)
-def _worker_init() -> None:
+def _worker_init(parent_pid: int | None = None) -> None:
+    # A worker outlives nothing: when the run that started it dies (even by SIGKILL, which
+    # leaves it no chance to shut the pool down) the worker dies too, instead of idling on
+    # with its models (~190 MB) loaded.
+    if parent_pid is not None:
+        bind_to_parent(parent_pid)
     # lru_cache: a second call in the same process (e.g. tests calling it directly) is free.
     warm_models()
 
@@ -119,7 +125,7 @@ class ParallelProcessor:
     def _executor(self) -> ProcessPoolExecutor:
         if self._pool is None:
             self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=get_context("spawn"),
-                                             initializer=_worker_init)
+                                             initializer=_worker_init, initargs=(os.getpid(),))
         return self._pool
 
     def submit(self, items: list[WorkItem]) -> Callable[[], list[ProcessResult]]:

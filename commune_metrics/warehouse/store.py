@@ -24,6 +24,7 @@ from pathlib import Path
 import duckdb
 
 from commune_metrics.core.config import DEFAULT_WAREHOUSE
+from commune_metrics.core.lifecycle import pid_alive
 from commune_metrics.core.model import ERROR, OK, QUARANTINED, ProcessResult
 from commune_metrics.warehouse import lock as lock_module
 from commune_metrics.warehouse.errors import WarehouseBusyError, WarehouseNotFoundError
@@ -181,6 +182,7 @@ class Warehouse:
 
     # -- runs -------------------------------------------------------------------------
     def start_run(self, trigger: str) -> int:
+        self.mark_crashed_runs()
         run_id = self.con.execute("SELECT nextval('run_id_seq')").fetchone()[0]
         self.con.execute(
             """INSERT INTO runs (run_id, trigger, host, pid, started_at, status)
@@ -188,6 +190,34 @@ class Warehouse:
             [run_id, trigger, socket.gethostname(), os.getpid(), datetime.now()],
         )
         return int(run_id)
+
+    def mark_crashed_runs(self) -> list[int]:
+        """Runs still `running` whose process is gone (killed, power cut) become `crashed`, with
+        the time it was noticed and the counts of what they did. Only runs of this host can be
+        checked; a run elsewhere stays `running` until a run on its own host looks."""
+        host = socket.gethostname()
+        rows = self.con.execute(
+            "SELECT run_id, pid, started_at FROM runs WHERE status = 'running' AND host = ?", [host]
+        ).fetchall()
+        gone = [int(run_id) for run_id, pid, started in rows
+                if pid is None or not pid_alive(int(pid), started.timestamp() if started else None)]
+        now = datetime.now()
+        for run_id in gone:
+            pid = next(r[1] for r in rows if r[0] == run_id)
+            self.con.execute(
+                """UPDATE runs SET status = 'crashed', finished_at = ?, error_text = ?,
+                       files_seen = f.n, loaded = f.loaded, unchanged = f.unchanged,
+                       quarantined = f.quarantined, skipped = f.skipped
+                   FROM (SELECT count(*) AS n,
+                                count(*) FILTER (WHERE outcome = 'loaded') AS loaded,
+                                count(*) FILTER (WHERE outcome = 'unchanged') AS unchanged,
+                                count(*) FILTER (WHERE outcome = 'quarantined') AS quarantined,
+                                count(*) FILTER (WHERE outcome = 'skipped') AS skipped
+                         FROM run_files WHERE run_id = ?) AS f
+                   WHERE runs.run_id = ?""",
+                [now, f"process gone (pid {pid} on {host}): killed or crashed", run_id, run_id],
+            )
+        return gone
 
     def finish_run(self, run_id: int, counts: dict[str, int], *, errors: int = 0,
                    error_text: str | None = None) -> None:
