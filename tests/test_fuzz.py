@@ -93,6 +93,32 @@ def test_verifier_notices_a_lost_file(tmp_path: Path) -> None:
     assert any("unexpected file in the archive" in p and "stray.txt" in p for p in problems)
 
 
+def test_the_fuzzer_runs_the_products_process_pool(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """One executor: the fuzzer's ingest goes through `make_processor`, the pool that
+    `commune-metrics ingest --workers N` uses, and every file is still accounted for."""
+    import pickle
+
+    import commune_metrics.ingest.inbox as inbox_module
+    import commune_metrics.ingest.parallel as parallel
+    from tools.fuzz import ingest_child
+
+    built: list = []
+    real = parallel.make_processor
+
+    def spy(workers=None, limits=None):
+        built.append(real(workers, limits))
+        return built[-1]
+
+    monkeypatch.setattr(parallel, "make_processor", spy)
+    assert not hasattr(inbox_module, "PoolProcessor"), "the fuzzer-only pool is back"
+    inbox = build_inbox(tmp_path / "inbox", files=20, seed=2, outside=tmp_path / "outside", scans=0)
+    ingest_child(tmp_path, 2)
+    assert len(built) == 1 and isinstance(built[0], parallel.ParallelProcessor) and built[0].workers == 2
+    assert built[0]._pool is None  # closed after the run: no worker left
+    summary = pickle.loads((tmp_path / "summary.pickle").read_bytes())["summary"]
+    assert verify(inbox, summary, tmp_path / "warehouse.duckdb", tmp_path / "archive") == []
+
+
 # --- regressions found by the fuzzer ----------------------------------------------------------
 
 

@@ -635,17 +635,16 @@ def _connections(listener: socket.socket) -> int:
 def ingest_child(workdir: Path, workers: int) -> None:
     """Run in a fresh process by run_fuzz: ingest workdir/inbox and pickle the summary with this
     process's peak RSS (and that of its children: extraction workers, tesseract)."""
-    from commune_metrics.ingest.inbox import PoolProcessor, ingest
+    from commune_metrics.ingest.inbox import ingest
+    from commune_metrics.ingest.parallel import make_processor
 
-    pool = PoolProcessor(workers) if workers > 1 else None
+    # The product's own executor (what `commune-metrics ingest --workers N` runs), so the
+    # fuzzer proves the pool users get, not a test double.
     started = time.perf_counter()
-    try:
+    with make_processor(workers) as pool:
         summary = ingest([workdir / "inbox"], warehouse=workdir / "warehouse.duckdb",
                          archive_root=workdir / "archive", process_many=pool, trigger="fuzz",
                          settle_seconds=0)
-    finally:
-        if pool is not None:
-            pool.close()
     result = {"summary": summary, "seconds": time.perf_counter() - started,
               "rss": _peak_rss_mb(resource.RUSAGE_SELF), "child_rss": _peak_rss_mb(resource.RUSAGE_CHILDREN)}
     (workdir / "summary.pickle").write_bytes(pickle.dumps(result))

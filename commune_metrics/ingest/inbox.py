@@ -19,20 +19,17 @@ import time
 import traceback
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from itertools import chain
-from multiprocessing import get_context
 from pathlib import Path
 
-from commune_metrics.core.config import DATA_DIR, SUPPORTED_SUFFIXES, Limits
+from commune_metrics.core.config import DATA_DIR, SUPPORTED_SUFFIXES
+from commune_metrics.ingest.parallel import SequentialProcessor
 from commune_metrics.ingest.process import (
-    ERROR,
     QUARANTINED,
     ProcessResult,
     preflight,
-    process_file,
     sha256_file,
 )
 from commune_metrics.warehouse import LOADED, SKIPPED, UNCHANGED, LoadOutcome, open_warehouse
@@ -184,35 +181,6 @@ def archive(outcome: LoadOutcome, archive_root: Path, keep_inbox: bool = False,
     return target
 
 
-# -- processing strategies -------------------------------------------------------------
-
-def process_sequential(items: list[WorkItem], limits: Limits | None = None) -> list[ProcessResult]:
-    return [process_file(path, limits, sha256=sha) for path, sha in items]
-
-
-class PoolProcessor:
-    """Extract in worker processes. Each worker keeps its models loaded across files.
-    `spawn`, not fork: the parent may hold DuckDB and thread state that must not be copied."""
-
-    def __init__(self, workers: int, limits: Limits | None = None) -> None:
-        self.limits = limits
-        self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"))
-
-    def __call__(self, items: list[WorkItem]) -> list[ProcessResult]:
-        futures = [self.pool.submit(process_file, path, self.limits, sha) for path, sha in items]
-        results = []
-        for (path, sha), future in zip(items, futures, strict=True):
-            try:
-                results.append(future.result())
-            except Exception as exc:  # a worker died (e.g. killed for memory): skip, retry next run
-                results.append(ProcessResult(path.name, str(path), sha, None, ERROR,
-                                             code="worker_failed", reason=f"{type(exc).__name__}: {exc}"))
-        return results
-
-    def close(self) -> None:
-        self.pool.shutdown(cancel_futures=True)
-
-
 # -- the ingest loop -------------------------------------------------------------------
 
 @dataclass
@@ -259,7 +227,7 @@ def ingest(
     never stops the batch; only warehouse trouble (lock timeout, disk) ends it early, and
     then the run is recorded as failed with the files done so far kept."""
     started = time.perf_counter()
-    process_many = process_many or process_sequential
+    process_many = process_many or SequentialProcessor()
     files, busy = settled(list_files(paths), settle_seconds)
     # A broken setup must not send every file to quarantine: check it before the first file
     # is extracted. With a new warehouse every file is new, so check before creating it;
