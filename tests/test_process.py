@@ -132,12 +132,16 @@ def test_settled_does_not_wait_for_old_files(tmp_path: Path) -> None:
     assert time.perf_counter() - started < 1
 
 
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
 def test_archive_never_overwrites_and_writes_a_reason_file(tmp_path: Path) -> None:
     root = tmp_path / "raw"
     day = date(2025, 11, 24)
     for i in range(3):
         src = write(tmp_path / "inbox" / "bc.txt", f"version {i}")
-        target = archive(LoadOutcome("bc.txt", str(src), "h", "loaded"), root, today=day)
+        target = archive(LoadOutcome("bc.txt", str(src), _sha(src), "loaded"), root, today=day)
         assert not src.exists()
         assert target.read_text(encoding="utf-8") == f"version {i}"
     assert sorted(p.name for p in (root / "processed" / "2025-11-24").iterdir()) == [
@@ -148,21 +152,41 @@ def test_archive_never_overwrites_and_writes_a_reason_file(tmp_path: Path) -> No
 
     src = write(tmp_path / "inbox" / "bad.pdf", "garbage")
     target = archive(
-        LoadOutcome("bad.pdf", str(src), "abc", "quarantined", reason="corrupt: truncated"), root
+        LoadOutcome("bad.pdf", str(src), _sha(src), "quarantined", reason="corrupt: truncated"), root
     )
     assert target == root / "quarantine" / "bad.pdf"
     reason = Path(str(target) + REASON_SUFFIX).read_text(encoding="utf-8")
-    assert "corrupt: truncated" in reason and "abc" in reason
+    assert "corrupt: truncated" in reason and _sha(target) in reason
 
 
 def test_archive_keep_inbox_copies_and_skipped_files_stay(tmp_path: Path) -> None:
     root = tmp_path / "raw"
     src = write(tmp_path / "inbox" / "a.txt")
-    assert archive(LoadOutcome("a.txt", str(src), "h", "loaded"), root, keep_inbox=True).exists()
+    sha = _sha(src)
+    copy = archive(LoadOutcome("a.txt", str(src), sha, "loaded"), root, keep_inbox=True)
+    assert copy.exists() and _sha(copy) == sha
     assert src.exists()
-    assert archive(LoadOutcome("a.txt", str(src), "h", "unchanged"), root, keep_inbox=True) is None
-    assert archive(LoadOutcome("a.txt", str(src), "h", "skipped"), root) is None
+    assert archive(LoadOutcome("a.txt", str(src), sha, "unchanged"), root, keep_inbox=True) is None
+    assert archive(LoadOutcome("a.txt", str(src), sha, "skipped"), root) is None
     assert src.exists()
+    assert list((root / ".partial").iterdir()) == []  # the temporary copy was renamed
+
+
+@pytest.mark.parametrize("keep_inbox", [False, True])
+def test_a_file_changed_after_it_was_read_is_not_archived(tmp_path: Path, keep_inbox: bool) -> None:
+    """The archive holds exactly the bytes that were loaded: a file whose bytes changed since
+    stays in the inbox (moved or copied, on this or another file system)."""
+    from commune_metrics.ingest.archive import FileChangedAfterRead
+
+    root = tmp_path / "raw"
+    src = write(tmp_path / "inbox" / "a.txt")
+    loaded_sha = _sha(src)
+    with src.open("a", encoding="utf-8") as fh:
+        fh.write("Tiếp nhận thêm 5 hồ sơ.\n")
+    with pytest.raises(FileChangedAfterRead):
+        archive(LoadOutcome("a.txt", str(src), loaded_sha, "loaded"), root, keep_inbox=keep_inbox)
+    assert src.exists()
+    assert [p for p in root.rglob("*") if p.is_file()] == []
 
 
 def test_ingest_accounts_for_every_file(tmp_path: Path) -> None:
@@ -205,3 +229,70 @@ def test_a_broken_setup_stops_the_run_before_any_file_moves(
             [src.parent], warehouse=tmp_path / "w.duckdb", archive_root=tmp_path / "raw", settle_seconds=0
         )
     assert src.exists() and not (tmp_path / "raw").exists() and not (tmp_path / "w.duckdb").exists()
+
+
+GROWTH = "Bộ phận Một cửa đã giải quyết 777 hồ sơ.\n"
+
+
+class _Grows:
+    """A ProcessMany that appends to `path` before (a file still being written when a worker
+    reads it) or after (changed once read, before the move) extracting."""
+
+    def __init__(self, path: Path, before: bool) -> None:
+        self.path, self.before = path, before
+
+    def _grow(self) -> None:
+        with self.path.open("a", encoding="utf-8") as fh:
+            fh.write(GROWTH)
+
+    def __call__(self, items):
+        from commune_metrics.ingest.parallel import SequentialProcessor
+
+        if self.before:
+            self._grow()
+        results = SequentialProcessor()(items)
+        if not self.before:
+            self._grow()
+        return results
+
+
+def _loaded_versions(warehouse: Path) -> list[tuple[str, bool]]:
+    import duckdb
+
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        return con.execute(
+            """SELECT d.sha256, bool_or(f.value = 777) FROM document_versions d
+               LEFT JOIN fact_rows f USING (doc_id) GROUP BY d.sha256, d.doc_id ORDER BY d.doc_id"""
+        ).fetchall()
+    finally:
+        con.close()
+
+
+@pytest.mark.parametrize("grows", ["before reading", "after reading"])
+def test_a_file_grown_mid_run_is_skipped_or_loaded_with_the_hash_of_the_bytes_extracted(
+    tmp_path: Path, grows: str
+) -> None:
+    box, warehouse, raw = tmp_path / "inbox", tmp_path / "w.duckdb", tmp_path / "raw"
+    src = write(box / "bc.txt")
+    original = _sha(src)
+    summary = inbox.ingest([box], warehouse=warehouse, archive_root=raw, settle_seconds=0,
+                           process_many=_Grows(src, before=grows == "before reading"))
+    (outcome,) = summary.outcomes
+    grown = _sha(src)
+    assert grown != original and src.exists()  # left in the inbox either way
+    if grows == "before reading":
+        assert outcome.outcome == "skipped" and "changed while being read" in outcome.reason
+        assert _loaded_versions(warehouse) == []
+    else:
+        assert outcome.outcome == "loaded" and "changed after it was read" in outcome.reason
+        assert _loaded_versions(warehouse) == [(original, False)]  # the bytes it extracted
+    assert [p for p in raw.rglob("*") if p.is_file()] == []
+
+    again = inbox.ingest([box], warehouse=warehouse, archive_root=raw, settle_seconds=0)
+    assert [o.outcome for o in again.outcomes] == ["loaded"]
+    versions = _loaded_versions(warehouse)
+    assert versions[-1] == (grown, True)  # the grown bytes, their hash and their figure
+    assert all(sha == (grown if has_777 else original) for sha, has_777 in versions)
+    (archived,) = [p for p in raw.rglob("*") if p.is_file()]
+    assert _sha(archived) == grown and not src.exists()

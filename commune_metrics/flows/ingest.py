@@ -24,11 +24,20 @@ from commune_metrics.ingest.inbox import (
     WorkItem,
     ingest,
 )
-from commune_metrics.ingest.process import ERROR, ProcessResult, process_file
+from commune_metrics.ingest.process import CHANGED, CHANGED_WHILE_READ, ERROR, ProcessResult, process_file
 
 
 class TransientFileError(Exception):
     """The file could not be reached this time (vanished, permissions); worth a retry."""
+
+
+class FileChangedError(Exception):
+    """The file's bytes are not those listed: left for the next run, never retried (a retry
+    would compare against the same stale hash) and never cached."""
+
+
+def _retry_unless_changed(_task, _task_run, state) -> bool:
+    return not isinstance(state.result(raise_on_failure=False), FileChangedError)
 
 
 @lru_cache(maxsize=1)
@@ -56,6 +65,7 @@ def _cache_key(_context, parameters: dict) -> str:
     name="process-file",
     retries=2,
     retry_delay_seconds=[1, 5],
+    retry_condition_fn=_retry_unless_changed,
     cache_key_fn=_cache_key,
     cache_expiration=timedelta(days=30),
     persist_result=True,
@@ -63,6 +73,8 @@ def _cache_key(_context, parameters: dict) -> str:
 def process_task(path: str, sha256: str) -> ProcessResult:
     """Pure: read, normalize, extract, validate one file (see commune_metrics.ingest.process)."""
     result = process_file(Path(path), sha256=sha256)
+    if result.status == ERROR and result.code == CHANGED:
+        raise FileChangedError(result.reason)
     if result.status == ERROR:
         raise TransientFileError(f"{result.source_file}: {result.code}: {result.reason}")
     return result
@@ -74,6 +86,9 @@ def _process_with_tasks(items: list[WorkItem]) -> list[ProcessResult]:
     for (path, sha), future in zip(items, futures, strict=True):
         try:
             results.append(future.result())
+        except FileChangedError:
+            results.append(ProcessResult(path.name, str(path), sha, None, ERROR, code=CHANGED,
+                                         reason=CHANGED_WHILE_READ))
         except Exception as exc:  # failed after its retries: left in the inbox for the next run
             results.append(ProcessResult(path.name, str(path), sha, None, ERROR,
                                          code="failed_after_retries", reason=f"{type(exc).__name__}: {exc}"))

@@ -14,20 +14,24 @@ per chunk, not per run, lets a concurrent run or a reader in between.
 from __future__ import annotations
 
 import os
-import shutil
 import time
 import traceback
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import date
 from itertools import chain
 from pathlib import Path
 
 from commune_metrics.core.config import DATA_DIR, SUPPORTED_SUFFIXES
+from commune_metrics.ingest.archive import (
+    REASON_SUFFIX,
+    FileChangedAfterRead,
+    archive,
+    archive_error_text,
+    sweep_partials,
+)
 from commune_metrics.ingest.parallel import SequentialProcessor
 from commune_metrics.ingest.process import (
-    QUARANTINED,
     ProcessResult,
     preflight,
     sha256_file,
@@ -35,9 +39,9 @@ from commune_metrics.ingest.process import (
 from commune_metrics.warehouse import LOADED, SKIPPED, UNCHANGED, LoadOutcome, open_warehouse
 
 DEFAULT_ARCHIVE_ROOT = DATA_DIR / "raw"
-REASON_SUFFIX = ".reason.txt"
 STILL_BEING_WRITTEN = "still being written; left for the next run"
 GONE = "gone before it was read (another run took it)"
+CHANGED_AFTER_READ = "changed after it was read: not archived, left in the inbox for the next run"
 DEFAULT_SETTLE_SECONDS = float(os.environ.get("CM_SETTLE_SECONDS", "1.0"))
 
 # A file to extract: (path, sha256 of its bytes).
@@ -115,72 +119,6 @@ def settled(files: Sequence[Path], interval: float = DEFAULT_SETTLE_SECONDS) -> 
     return ready, [p for p in files if p in busy]
 
 
-# -- archiving -------------------------------------------------------------------------
-
-_NAME_MAX = 255  # bytes per file name on Linux file systems
-
-
-def _fits(stem: str, suffix: str) -> str:
-    """`stem` cut so that stem + `__NNNN` + suffix + REASON_SUFFIX stays under _NAME_MAX bytes
-    (a 250-byte name was archived, then its reason file could not be created)."""
-    room = _NAME_MAX - len(os.fsencode(suffix + REASON_SUFFIX)) - len("__9999")
-    while stem and len(os.fsencode(stem)) > room:
-        stem = stem[:-1]
-    return stem
-
-
-def _free_name(folder: Path, name: str) -> Path:
-    """`name` in `folder`, or `stem__2.ext`, `stem__3.ext`... : never overwrite."""
-    stem, suffix = Path(name).stem, Path(name).suffix
-    if len(os.fsencode(name + REASON_SUFFIX)) > _NAME_MAX:
-        stem = _fits(stem, suffix)
-        name = stem + suffix
-    candidate = folder / name
-    n = 1
-    while candidate.exists() or candidate.is_symlink() or Path(str(candidate) + REASON_SUFFIX).exists():
-        n += 1
-        candidate = folder / f"{stem}__{n}{suffix}"
-    return candidate
-
-
-def archive(outcome: LoadOutcome, archive_root: Path, keep_inbox: bool = False,
-            today: date | None = None) -> Path | None:
-    """Move (or copy, with keep_inbox) a file whose load has committed. Skipped files stay.
-    With keep_inbox, an unchanged file is not copied again: its bytes are archived already."""
-    if outcome.outcome == SKIPPED:
-        return None
-    if keep_inbox and outcome.outcome == UNCHANGED:
-        return None
-    source = Path(outcome.path)
-    if not source.exists():
-        return None
-    if outcome.outcome == QUARANTINED:
-        folder = archive_root / "quarantine"
-    else:
-        folder = archive_root / "processed" / (today or date.today()).isoformat()
-    folder.mkdir(parents=True, exist_ok=True)
-    target = _free_name(folder, source.name)
-    reason_file = None
-    if outcome.outcome == QUARANTINED:
-        # Reason first: a run killed between the two steps leaves a reason without a file (the
-        # file is still in the inbox and is quarantined again), never a file without its reason.
-        reason_file = Path(str(target) + REASON_SUFFIX)
-        reason_file.write_text(
-            f"{source.name}\nsha256: {outcome.sha256}\nreason: {outcome.reason}\n", encoding="utf-8",
-            errors="replace",  # a name that is not UTF-8 (surrogate escapes)
-        )
-    try:
-        if keep_inbox:
-            shutil.copy2(source, target)
-        else:
-            shutil.move(str(source), str(target))
-    except BaseException:
-        if reason_file is not None:
-            reason_file.unlink(missing_ok=True)
-        raise
-    return target
-
-
 # -- the ingest loop -------------------------------------------------------------------
 
 @dataclass
@@ -228,6 +166,7 @@ def ingest(
     then the run is recorded as failed with the files done so far kept."""
     started = time.perf_counter()
     process_many = process_many or SequentialProcessor()
+    sweep_partials(archive_root)  # temporary copies of runs killed mid-copy
     files, busy = settled(list_files(paths), settle_seconds)
     # A broken setup must not send every file to quarantine: check it before the first file
     # is extracted. With a new warehouse every file is new, so check before creating it;
@@ -279,12 +218,17 @@ def ingest(
                 continue
             outcomes = _load_chunk(*to_load, known, run_id, warehouse, lock_timeout, on_wait)
             for outcome in outcomes:
+                note = None
                 try:
                     target = archive(outcome, archive_root, keep_inbox)
                     outcome.archived_to = str(target) if target else None
+                except FileChangedAfterRead:
+                    note = CHANGED_AFTER_READ
                 except OSError as exc:
                     # Loaded but not moved: the next run sees the hash and archives it then.
-                    outcome.reason = f"{outcome.reason + '; ' if outcome.reason else ''}not archived: {exc}"
+                    note = archive_error_text(exc)
+                if note:
+                    outcome.reason = f"{outcome.reason}; {note}" if outcome.reason else note
                 emit(outcome)
     except BaseException as exc:
         summary.error = f"{type(exc).__name__}: {exc}"

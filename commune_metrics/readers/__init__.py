@@ -11,20 +11,24 @@ from pathlib import Path
 from commune_metrics.core.config import Limits
 from commune_metrics.core.document import Document, RawDocument
 from commune_metrics.core.errors import CorruptFileError, ReaderError, UnsupportedFormatError
-from commune_metrics.readers.common import check_size
+from commune_metrics.readers.common import check_length, read_capped
 from commune_metrics.readers.docx_reader import read_docx
 from commune_metrics.readers.normalize import normalize
 from commune_metrics.readers.pdf_reader import ENGINES, Engine, read_pdf
 from commune_metrics.readers.txt_reader import read_txt
 
-__all__ = ["ENGINES", "Engine", "SUPPORTED", "read_file", "load_document"]
+__all__ = ["ENGINES", "Engine", "SUPPORTED", "load_document", "read_capped", "read_file"]
 
 SUPPORTED = (".pdf", ".docx", ".txt")
 DEFAULT_ENGINE: Engine = "fast"
 
 
-def read_file(path: Path, limits: Limits | None = None, engine: Engine = DEFAULT_ENGINE) -> RawDocument:
-    """Read one file. Raises a ReaderError subclass (never anything else) for a file it refuses."""
+def read_file(path: Path, limits: Limits | None = None, engine: Engine = DEFAULT_ENGINE,
+              data: bytes | None = None) -> RawDocument:
+    """Read one file. Raises a ReaderError subclass (never anything else) for a file it refuses.
+
+    `data`: the file's bytes, when the caller has read (and hashed) them already; the file is
+    then not opened again, so what is extracted is exactly what was hashed."""
     path = Path(path)
     limits = limits or Limits.from_env()
     if engine not in ENGINES:
@@ -34,9 +38,14 @@ def read_file(path: Path, limits: Limits | None = None, engine: Engine = DEFAULT
         raise UnsupportedFormatError(
             f"{path.name}: '{suffix or 'no extension'}' files are not supported (only .pdf, .docx, .txt)"
         )
-    check_size(path, limits)
+    if data is None:
+        try:
+            data = read_capped(path, limits)
+        except OSError as exc:
+            raise ReaderError(f"cannot open {path.name}: {exc.strerror or exc}") from exc
+    else:
+        check_length(len(data), path.name, limits)
     try:
-        data = path.read_bytes()
         if suffix == ".txt":
             return read_txt(path, data)
         if suffix == ".docx":
@@ -52,6 +61,7 @@ def read_file(path: Path, limits: Limits | None = None, engine: Engine = DEFAULT
         raise CorruptFileError(f"{path.name}: unreadable ({type(exc).__name__}: {exc})") from exc
 
 
-def load_document(path: Path, limits: Limits | None = None, engine: Engine = DEFAULT_ENGINE) -> Document:
-    """Read and normalize one file."""
-    return normalize(read_file(path, limits, engine))
+def load_document(path: Path, limits: Limits | None = None, engine: Engine = DEFAULT_ENGINE,
+                  data: bytes | None = None) -> Document:
+    """Read and normalize one file (from `data` when its bytes were read already)."""
+    return normalize(read_file(path, limits, engine, data))
