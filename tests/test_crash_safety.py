@@ -66,11 +66,9 @@ def check_consistent(inbox: HostileInbox, warehouse: Path, archive: Path) -> Cou
     con = duckdb.connect(str(warehouse))  # read-write: replays the WAL of a killed writer
     try:
         tables = {t for (t,) in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
-        if "document_versions" not in tables:
-            # killed while the first run created the file, before its schema committed:
-            # nothing can have been loaded, so nothing may have been archived either
-            assert not _files(archive), "files archived by a run whose schema never committed"
-            return found
+        # The warehouse is created under a temporary name and renamed once its schema is
+        # committed: a kill before that leaves no warehouse, never one without tables.
+        assert "document_versions" in tables, "a warehouse file without its schema"
         loaded = {h for (h,) in con.execute("SELECT sha256 FROM document_versions").fetchall()}
         quarantined = {h for (h,) in con.execute("SELECT sha256 FROM quarantine_rows").fetchall()}
         half = con.execute(

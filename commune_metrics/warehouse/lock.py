@@ -58,9 +58,15 @@ class WriterLock:
                         f"{timeout:g} s (set CM_LOCK_TIMEOUT to wait longer)"
                     ) from None
                 time.sleep(_POLL_SECONDS)
-        os.ftruncate(fd, 0)
         stamp = datetime.now().isoformat(timespec="seconds")
-        os.write(fd, f"pid {os.getpid()} on {socket.gethostname()} since {stamp}\n".encode())
+        note = f"pid {os.getpid()} on {socket.gethostname()} since {stamp}\n".encode()
+        try:
+            # The note only tells a waiting run who holds the lock: on a full disk it may not
+            # fit, and the run must still get as far as saying why it cannot write.
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, note, 0)
+        except OSError:
+            pass
         self._fd = fd
 
     def release(self) -> None:

@@ -11,6 +11,7 @@ every file also gets a run_files row. All of a document's rows commit together o
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import socket
@@ -27,10 +28,15 @@ from commune_metrics.core.config import DEFAULT_WAREHOUSE
 from commune_metrics.core.lifecycle import pid_alive
 from commune_metrics.core.model import ERROR, OK, QUARANTINED, ProcessResult
 from commune_metrics.warehouse import lock as lock_module
-from commune_metrics.warehouse.errors import WarehouseBusyError, WarehouseNotFoundError
+from commune_metrics.warehouse.errors import (
+    WarehouseBusyError,
+    WarehouseDiskFullError,
+    WarehouseNotFoundError,
+    WarehouseWriteError,
+)
 from commune_metrics.warehouse.identity import document_key, superseded_keys
 from commune_metrics.warehouse.lock import WriterLock
-from commune_metrics.warehouse.schema import apply_schema, refresh_reference
+from commune_metrics.warehouse.schema import apply_schema, refresh_reference, rollback_quietly
 
 LOADED = "loaded"
 UNCHANGED = "unchanged"
@@ -129,27 +135,93 @@ def open_warehouse(
     lock_timeout: float | None = None,
     on_wait: Callable[[str], None] | None = None,
 ) -> Iterator[Warehouse]:
-    """Open for writing: take the writer lock, connect, create/migrate the schema."""
+    """Open for writing: take the writer lock, connect, bring the schema up to date (writing
+    nothing when it is). A write that fails for lack of space or an I/O error comes out as
+    one WarehouseWriteError line; DuckDB's own text stays in the chained exception."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     timeout = lock_module.DEFAULT_LOCK_TIMEOUT if lock_timeout is None else lock_timeout
     lock = WriterLock(path)
-    lock.acquire(timeout, on_wait)
     con: duckdb.DuckDBPyConnection | None = None
+    failed = False
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        lock.acquire(timeout, on_wait)
+        if not path.exists():
+            _create(path, timeout)
         # A reader (e.g. an analyst's `duckdb -readonly` session) may still have the file
         # open; wait for it like for another writer.
         con = _connect_with_retry(path, read_only=False, timeout=timeout)
-        # The writer runs many tiny statements: in DuckDB's thread pool each one waits for a
-        # thread to be scheduled, which is slow exactly when extraction workers fill the cores.
-        con.execute("SET threads = 1")
-        apply_schema(con)
-        refresh_reference(con)
+        _prepare(con)
         yield Warehouse(con, path)
+    except (duckdb.Error, OSError) as exc:
+        failed = True
+        translated = write_error(exc, path)
+        if translated is None:
+            raise
+        raise translated from exc
+    except BaseException:
+        failed = True
+        raise
     finally:
         if con is not None:
-            con.close()
+            try:
+                con.close()  # may checkpoint, i.e. write
+            except (duckdb.Error, OSError):
+                if not failed:
+                    raise
         lock.release()
+
+
+def _prepare(con: duckdb.DuckDBPyConnection) -> None:
+    # The writer runs many tiny statements: in DuckDB's thread pool each one waits for a
+    # thread to be scheduled, which is slow exactly when extraction workers fill the cores.
+    con.execute("SET threads = 1")
+    apply_schema(con)
+    refresh_reference(con)
+
+
+_CREATING = ".creating-"
+
+
+def _create(path: Path, timeout: float) -> None:
+    """Build a new warehouse under a temporary name and rename it into place once its schema
+    is committed and checkpointed, so the file at `path` always has the whole schema: a run
+    killed while creating it leaves only a temporary file (removed here next time), never a
+    warehouse without tables. Called under the writer lock."""
+    for stale in path.parent.glob(f".{path.name}{_CREATING}*"):
+        stale.unlink(missing_ok=True)
+    tmp = path.with_name(f".{path.name}{_CREATING}{os.getpid()}")
+    try:
+        con = _connect_with_retry(tmp, read_only=False, timeout=timeout)
+        try:
+            _prepare(con)
+        finally:
+            con.close()  # checkpoints: everything is in the main file, the WAL is gone
+        if tmp.with_name(tmp.name + ".wal").exists():
+            raise OSError(f"could not checkpoint the new warehouse {tmp}")
+        os.rename(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+        tmp.with_name(tmp.name + ".wal").unlink(missing_ok=True)
+
+
+def write_error(exc: BaseException, path: Path) -> WarehouseWriteError | None:
+    """The one-line error for a failed warehouse write (full disk, I/O error), or None when
+    `exc` is something else (a bug, a constraint) that must keep its own trace."""
+    text = str(exc)
+    errno_ = getattr(exc, "errno", None)
+    if errno_ == errno.ENOSPC or "no space left on device" in text.lower():
+        return WarehouseDiskFullError(
+            f"no space left on device while writing the warehouse: free space and run again ({path.parent})"
+        )
+    if errno_ == errno.EDQUOT or "quota exceeded" in text.lower():
+        return WarehouseDiskFullError(
+            f"disk quota exceeded while writing the warehouse: free space and run again ({path.parent})"
+        )
+    if isinstance(exc, duckdb.IOException) or "IO Error" in text:
+        first = " ".join(text.split())[:300]
+        return WarehouseWriteError(f"could not use the warehouse {path}: {first}")
+    return None  # other OSErrors keep their own type and message
 
 
 class Warehouse:
@@ -175,7 +247,9 @@ class Warehouse:
             self.con.commit()
         except BaseException:
             # BaseException too: a KeyboardInterrupt mid-document must not leave half of it.
-            self.con.rollback()
+            # Quietly: when the commit itself failed (a full disk) the rollback fails as well,
+            # and its message must not hide the real one.
+            rollback_quietly(self.con)
             raise
         finally:
             self._in_batch = False
