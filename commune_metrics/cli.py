@@ -8,6 +8,8 @@ only by the command that needs them, so `ingest` and `compare` start fast.
 from __future__ import annotations
 
 import json
+import os
+import signal
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -18,6 +20,8 @@ from rich.markup import escape
 from rich.table import Table
 
 from commune_metrics.core.config import DEFAULT_INBOX, DEFAULT_WAREHOUSE
+from commune_metrics.core.errors import SetupError
+from commune_metrics.core.lifecycle import StopOnSignal, Stopped, stop_requested, terminate_descendants
 from commune_metrics.warehouse import LOADED, OUTCOMES, QUARANTINED, SKIPPED, LoadOutcome, WarehouseError
 
 app = typer.Typer(
@@ -33,6 +37,7 @@ if not console.is_terminal:
     console = Console(highlight=False, width=160, soft_wrap=True)
 err_console = Console(stderr=True, highlight=False)
 _state = {"debug": False}
+STOP_DEADLINE = 27.0  # seconds from SIGTERM/Ctrl-C to a forced exit (the promise is 30)
 
 KeepInboxOpt = Annotated[bool, typer.Option("--keep-inbox", help="Copy files to the archive, do not move.")]
 WarehouseOpt = Annotated[Path, typer.Option("--warehouse", "-w", help="DuckDB file.")]
@@ -92,17 +97,28 @@ def ingest(
 
         workers = default_workers()
     if prefect:
-        from commune_metrics.flows.ingest import run_ingest_flow
+        from commune_metrics.flows._env import check_prefect_home
 
-        summary = run_ingest_flow(
-            workers=workers, paths=[str(p) for p in paths], warehouse=str(warehouse),
-            archive_root=str(archive_root), keep_inbox=keep_inbox,
-        )
-        if not as_json:
-            for outcome in summary.outcomes:
-                console.print(format_outcome(outcome))
-    else:
-        summary = _ingest_in_process(paths, warehouse, archive_root, keep_inbox, workers, on_wait, as_json)
+        check_prefect_home()  # before Prefect is imported or anything starts: one line if not
+    # SIGTERM / Ctrl-C: the document in hand is abandoned (rolled back), workers and a private
+    # server are stopped, and the command exits within 30 s; a second signal exits at once.
+    stopper = StopOnSignal(STOP_DEADLINE).install()
+    try:
+        if prefect:
+            from commune_metrics.flows.ingest import run_ingest_flow
+
+            summary = run_ingest_flow(
+                workers=workers, paths=[str(p) for p in paths], warehouse=str(warehouse),
+                archive_root=str(archive_root), keep_inbox=keep_inbox,
+            )
+            if not as_json:
+                for outcome in summary.outcomes:
+                    console.print(format_outcome(outcome))
+        else:
+            summary = _ingest_in_process(paths, warehouse, archive_root, keep_inbox, workers, on_wait,
+                                         as_json)
+    finally:
+        stopper.uninstall()
 
     if as_json:
         console.print_json(json.dumps(summary.as_dict(), default=str))
@@ -143,9 +159,11 @@ def _ingest_in_process(paths, warehouse, archive_root, keep_inbox, workers, on_w
             return ingest(paths, warehouse=warehouse, archive_root=archive_root, keep_inbox=keep_inbox,
                           process_many=pool, trigger="cli", on_start=on_start, on_file=on_file,
                           on_wait=on_wait)
+    except (Stopped, KeyboardInterrupt):
+        pool.terminate()  # not close(): that would wait for the workers' current files
+        raise
     finally:
-        if pool is not None:
-            pool.close()
+        pool.close()
 
 
 # -- compare ---------------------------------------------------------------------------
@@ -233,7 +251,7 @@ def _compare_metric(con, metric: str) -> None:
 
 # -- status ----------------------------------------------------------------------------
 
-_STATUS_STYLE = {"ok": "green", "running": "cyan", "failed": "red", "crashed": "red"}
+_STATUS_STYLE = {"ok": "green", "running": "cyan", "failed": "red", "stopped": "yellow", "crashed": "red"}
 
 
 def _runs_section(warehouse: Path, inbox: Path, limit: int) -> None:
@@ -387,6 +405,20 @@ def serve(
 
 # -- entry point -----------------------------------------------------------------------
 
+def _stopped(exc: BaseException) -> None:
+    """Exit after a stop, leaving no child behind. Once Prefect is loaded, without interpreter
+    clean-up: its exit hooks deliver queued events to a server that was just stopped,
+    retrying for minutes."""
+    code = exc.exit_code if isinstance(exc, Stopped) else 130
+    err_console.print(f"{exc or 'interrupted'}; files not loaded yet stay for the next run")
+    terminate_descendants(grace=2.0)
+    if "prefect" not in sys.modules:
+        sys.exit(code)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point. Typer reports bad arguments itself (exit 2); everything else that
     escapes a command is shown as one line (exit 1) unless --debug is given."""
@@ -394,13 +426,14 @@ def main(argv: list[str] | None = None) -> None:
     command = typer.main.get_command(app)
     try:
         command.main(args=args, prog_name="commune-metrics", standalone_mode=True)
-    except KeyboardInterrupt:
-        err_console.print("interrupted")
-        sys.exit(130)
+    except (Stopped, KeyboardInterrupt) as exc:
+        _stopped(exc)
     except Exception as exc:
+        if stop_requested():  # a signal that landed inside a library call, which wrapped it
+            _stopped(Stopped(stop_requested() or signal.SIGTERM))
         if _state["debug"] or "--debug" in args:
             raise
-        if isinstance(exc, WarehouseError):
+        if isinstance(exc, (WarehouseError, SetupError)):
             err_console.print(f"[red]error:[/] {escape(str(exc))}", soft_wrap=True)
         else:
             err_console.print(f"[red]error:[/] {escape(type(exc).__name__)}: {escape(str(exc))} "

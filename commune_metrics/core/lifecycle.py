@@ -11,7 +11,13 @@ A SIGKILLed run cannot clean up after itself, so every child arranges its own en
   exec, so it only calls a libc function resolved beforehand (no import, no allocation).
 
 Also here: whether a recorded pid still runs the process that wrote it (`pid_alive`), used
-to mark runs whose process is gone as crashed.
+to mark runs whose process is gone as crashed; and `StopOnSignal`, which makes SIGTERM and
+Ctrl-C stop a run in bounded time (a first signal unwinds, a second exits at once).
+
+PR_SET_PDEATHSIG fires when the *thread* that started the child ends, not only the process:
+it is armed only for children started from the main thread (pool workers of the CLI, the
+private Prefect server, tesseract from a worker's main thread or a task thread waiting on it).
+Children started from other threads (Prefect's flow-run processes) rely on the watchdog.
 """
 
 from __future__ import annotations
@@ -72,20 +78,30 @@ def watch_parent(parent_pid: int, interval: float = 1.0) -> threading.Thread:
     return thread
 
 
-def bind_to_parent(parent_pid: int | None = None) -> None:
-    """Both guards at once, for a child started by a process of ours (pool worker, flow run)."""
+def bind_to_parent(parent_pid: int | None = None, deathsig: bool = True) -> None:
+    """Both guards, for a child started by a process of ours. `deathsig`: only when the child
+    was started from the parent's main thread (see the module docstring)."""
     parent_pid = os.getppid() if parent_pid is None else parent_pid
-    die_with_parent(signal.SIGKILL, parent_pid)
+    if deathsig:
+        die_with_parent(signal.SIGKILL, parent_pid)
+    elif os.getppid() != parent_pid:
+        os._exit(1)
     watch_parent(parent_pid)
+
+
+_bound_from_env = False
 
 
 def bind_to_parent_from_env() -> bool:
     """In a process started by a third party on our behalf (a Prefect flow-run process started
-    by `serve`): bind to the parent when $CM_PARENT_PID names it. Returns whether it did."""
+    by `serve`'s runner thread): watch the parent when $CM_PARENT_PID names it. Returns whether
+    this process is bound (once is enough)."""
+    global _bound_from_env
     raw = os.environ.get(PARENT_PID_ENV, "")
-    if not raw.isdigit() or int(raw) != os.getppid() or int(raw) == os.getpid():
-        return False
-    bind_to_parent(int(raw))
+    if _bound_from_env or not raw.isdigit() or int(raw) != os.getppid() or int(raw) == os.getpid():
+        return _bound_from_env
+    bind_to_parent(int(raw), deathsig=False)
+    _bound_from_env = True
     return True
 
 
@@ -131,3 +147,158 @@ def pid_alive(pid: int, started_before: float | None = None) -> bool:
         if started is not None and started > started_before + 1.0:  # clock ticks are coarse
             return False
     return True
+
+
+# -- children ----------------------------------------------------------------------------------
+
+def child_pids(pid: int | None = None) -> list[int]:
+    """Direct children of `pid` (default: this process), from /proc; [] where there is none."""
+    pid = os.getpid() if pid is None else pid
+    found = []
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return []
+    for name in entries:
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat", encoding="ascii", errors="replace") as fh:
+                ppid = int(fh.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        if ppid == pid:
+            found.append(int(name))
+    return found
+
+
+def descendant_pids(pid: int | None = None) -> list[int]:
+    """Children, grandchildren... of `pid` (default: this process), parents first."""
+    out: list[int] = []
+    todo = child_pids(pid)
+    while todo:
+        child = todo.pop(0)
+        out.append(child)
+        todo.extend(child_pids(child))
+    return out
+
+
+def signal_pids(pids: list[int], sig: int) -> None:
+    for pid in pids:
+        try:
+            os.kill(pid, sig)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+
+def wait_gone(pids: list[int], timeout: float) -> list[int]:
+    """Wait until none of `pids` runs (reaping our own children), up to `timeout` seconds;
+    returns those still running."""
+    deadline = time.monotonic() + timeout
+    while True:
+        left = []
+        for pid in pids:
+            try:
+                if os.waitpid(pid, os.WNOHANG)[0] == pid:
+                    continue  # our child, now reaped
+            except ChildProcessError:
+                pass  # not our child (or reaped by its owner): just ask whether it runs
+            if pid_alive(pid) and not _zombie(pid):
+                left.append(pid)
+        if not left or time.monotonic() >= deadline:
+            return left
+        time.sleep(0.1)
+
+
+def _zombie(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except (OSError, IndexError):
+        return False
+
+
+# -- stop means stop ---------------------------------------------------------------------------
+
+_stop_signal: int | None = None
+
+
+def stop_requested() -> int | None:
+    """The signal that asked this process to stop, if one did. Code unwinding from an error
+    checks it: a signal landing inside a C call (DuckDB) comes out as that library's error
+    ("Query interrupted"), not as Stopped."""
+    return _stop_signal
+
+
+def terminate_descendants(grace: float = 2.0) -> None:
+    """SIGTERM everything this process started, SIGKILL what is left after `grace` seconds."""
+    pids = descendant_pids()
+    signal_pids(pids, signal.SIGTERM)
+    signal_pids(wait_gone(pids, grace), signal.SIGKILL)
+
+
+class Stopped(BaseException):
+    """Raised in the main thread by the first SIGTERM/SIGINT. A BaseException, like
+    KeyboardInterrupt, so that `except Exception` (one bad file must not stop a batch) does not
+    swallow it; the document in hand is abandoned (its transaction rolls back)."""
+
+    def __init__(self, signum: int) -> None:
+        self.signum = signum
+        super().__init__(f"stopped by {signal.Signals(signum).name}")
+
+    @property
+    def exit_code(self) -> int:
+        return 128 + self.signum
+
+
+class StopOnSignal:
+    """SIGTERM and SIGINT stop in bounded time:
+
+    - the first raises Stopped in the main thread (the caller unwinds: abandons the document,
+      stops its workers, stops a private server last) and starts a deadline;
+    - a second signal, or the deadline passing, kills every process this one started and
+      exits at once, with no clean-up that could wait on anything (os._exit: e.g. no attempt
+      to deliver queued events to a server already stopped)."""
+
+    def __init__(self, deadline: float = 25.0) -> None:
+        self.deadline = deadline
+        self.signum: int | None = None
+        self._previous: dict[int, object] = {}
+
+    @property
+    def requested(self) -> bool:
+        return self.signum is not None
+
+    def install(self) -> StopOnSignal:
+        """Take SIGTERM and SIGINT (only possible in the main thread; elsewhere a no-op)."""
+        if threading.current_thread() is not threading.main_thread():
+            return self
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            self._previous[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def uninstall(self) -> None:
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+        self._previous.clear()
+
+    def _handle(self, signum: int, _frame) -> None:
+        global _stop_signal
+        if self.signum is not None:
+            self.exit_now(signum)
+        self.signum = _stop_signal = signum
+        timer = threading.Timer(self.deadline, self.exit_now, args=(signum,))
+        timer.daemon = True
+        timer.start()
+        raise Stopped(signum)
+
+    def exit_now(self, signum: int | None = None) -> None:
+        """Kill everything this process started, then exit without clean-up."""
+        signum = signum or self.signum or signal.SIGTERM
+        signal_pids(descendant_pids(), signal.SIGKILL)
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (OSError, ValueError):
+                pass
+        os._exit(128 + signum)

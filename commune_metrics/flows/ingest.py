@@ -8,15 +8,18 @@ from __future__ import annotations
 
 # flows/__init__.py (run before this module) has already set Prefect's offline defaults.
 import hashlib
+import threading
 from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
+from prefect.settings import PREFECT_API_URL, temporary_settings
 from prefect.task_runners import ThreadPoolTaskRunner
 
 import commune_metrics
 from commune_metrics.core.config import DEFAULT_INBOX, DEFAULT_WAREHOUSE, PACKAGE_DIR, RULES_DIR
+from commune_metrics.core.lifecycle import StopOnSignal, bind_to_parent_from_env
 from commune_metrics.ingest.inbox import (
     DEFAULT_ARCHIVE_ROOT,
     DEFAULT_SETTLE_SECONDS,
@@ -25,6 +28,8 @@ from commune_metrics.ingest.inbox import (
     ingest,
 )
 from commune_metrics.ingest.process import CHANGED, CHANGED_WHILE_READ, ERROR, ProcessResult, process_file
+
+FLOW_RUN_STOP_DEADLINE = 10.0  # a served flow run stopped by serve exits within this (serve waits 12 s)
 
 
 class TransientFileError(Exception):
@@ -106,6 +111,10 @@ def ingest_inbox(
     trigger: str = "prefect",
 ) -> IngestSummary:
     logger = get_run_logger()
+    # A flow run started by `serve` ends with serve (even SIGKILLed) and, on serve's SIGTERM,
+    # abandons its document and records the stop instead of waiting for Prefect to kill it.
+    if bind_to_parent_from_env() and threading.current_thread() is threading.main_thread():
+        StopOnSignal(FLOW_RUN_STOP_DEADLINE).install()
 
     def on_file(outcome) -> None:
         logger.info("%-11s %s %s", outcome.outcome, outcome.source_file, outcome.reason or "")
@@ -127,11 +136,20 @@ def ingest_inbox(
 
 def run_ingest_flow(workers: int = 4, **parameters) -> IngestSummary:
     """Run the flow with a task runner sized to `workers` threads, or, when $CM_DASK_ADDRESS
-    names a Dask scheduler, with extraction on that cluster (flows/dask.py)."""
+    names a Dask scheduler, with extraction on that cluster (flows/dask.py).
+
+    Without PREFECT_API_URL the flow reports to a private server started here (flows/server.py)
+    rather than Prefect's ephemeral one: ours dies with this process whatever kills it, and is
+    stopped only after the flow has ended."""
     from commune_metrics.flows.dask import dask_address, dask_task_runner
 
     if dask_address():
         runner = dask_task_runner()
     else:
         runner = ThreadPoolTaskRunner(max_workers=max(1, workers))
-    return ingest_inbox.with_options(task_runner=runner)(workers=workers, **parameters)
+    if PREFECT_API_URL.value():
+        return ingest_inbox.with_options(task_runner=runner)(workers=workers, **parameters)
+    from commune_metrics.flows.server import local_prefect_server
+
+    with local_prefect_server() as api_url, temporary_settings({PREFECT_API_URL: api_url}):
+        return ingest_inbox.with_options(task_runner=runner)(workers=workers, **parameters)

@@ -23,6 +23,7 @@ from itertools import chain
 from pathlib import Path
 
 from commune_metrics.core.config import DATA_DIR, SUPPORTED_SUFFIXES
+from commune_metrics.core.lifecycle import Stopped
 from commune_metrics.ingest.archive import (
     REASON_SUFFIX,
     FileChangedAfterRead,
@@ -42,6 +43,7 @@ DEFAULT_ARCHIVE_ROOT = DATA_DIR / "raw"
 STILL_BEING_WRITTEN = "still being written; left for the next run"
 GONE = "gone before it was read (another run took it)"
 CHANGED_AFTER_READ = "changed after it was read: not archived, left in the inbox for the next run"
+STOP_LOCK_TIMEOUT = 5.0  # seconds a stopping run waits to record itself
 DEFAULT_SETTLE_SECONDS = float(os.environ.get("CM_SETTLE_SECONDS", "1.0"))
 
 # A file to extract: (path, sha256 of its bytes).
@@ -230,6 +232,13 @@ def ingest(
                 if note:
                     outcome.reason = f"{outcome.reason}; {note}" if outcome.reason else note
                 emit(outcome)
+    except (Stopped, KeyboardInterrupt) as exc:
+        # Asked to stop: the chunk in hand was rolled back, its files stay for the next run.
+        # Recording that must not wait long for the lock: the stop has a deadline.
+        summary.error = str(exc) or "interrupted"
+        summary.seconds = time.perf_counter() - started
+        _finish(warehouse, summary, STOP_LOCK_TIMEOUT, summary.error, status="stopped")
+        raise
     except BaseException as exc:
         summary.error = f"{type(exc).__name__}: {exc}"
         summary.seconds = time.perf_counter() - started
@@ -312,14 +321,15 @@ def _load_chunk(hashed: list[Hashed], todo: list[WorkItem], collect: Callable[[]
 
 
 def _finish(warehouse: Path, summary: IngestSummary, lock_timeout: float | None,
-            error_text: str | None) -> None:
+            error_text: str | None, status: str | None = None) -> None:
     if summary.run_id is None:
         return
     try:
         with open_warehouse(warehouse, lock_timeout=lock_timeout) as wh:
             errors = sum(1 for o in summary.outcomes
                          if o.outcome == SKIPPED and o.reason not in (STILL_BEING_WRITTEN, GONE))
-            wh.finish_run(summary.run_id, dict(summary.counts), errors=errors, error_text=error_text)
+            wh.finish_run(summary.run_id, dict(summary.counts), errors=errors, error_text=error_text,
+                          status=status)
             if error_text is None:
                 from commune_metrics.warehouse.corrections import apply_default_corrections
 

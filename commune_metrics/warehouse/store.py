@@ -294,13 +294,15 @@ class Warehouse:
         return gone
 
     def finish_run(self, run_id: int, counts: dict[str, int], *, errors: int = 0,
-                   error_text: str | None = None) -> None:
+                   error_text: str | None = None, status: str | None = None) -> None:
+        """Record the end of a run: `status` ok / failed (default: from error_text) / stopped."""
         self.con.execute(
             """UPDATE runs SET finished_at = ?, status = ?, files_seen = ?, loaded = ?, unchanged = ?,
                    quarantined = ?, skipped = ?, errors = ?, error_text = ?
                WHERE run_id = ?""",
             [
-                datetime.now(), "failed" if error_text else "ok", sum(counts.get(o, 0) for o in OUTCOMES),
+                datetime.now(), status or ("failed" if error_text else "ok"),
+                sum(counts.get(o, 0) for o in OUTCOMES),
                 counts.get(LOADED, 0), counts.get(UNCHANGED, 0), counts.get(QUARANTINED, 0),
                 counts.get(SKIPPED, 0), errors, error_text, run_id,
             ],
