@@ -11,7 +11,7 @@ from pathlib import Path
 from commune_metrics.core.config import Limits
 from commune_metrics.core.document import Document, RawDocument
 from commune_metrics.core.errors import CorruptFileError, ReaderError, UnsupportedFormatError
-from commune_metrics.readers.common import check_length, read_capped
+from commune_metrics.readers.common import check_length, check_text, read_capped
 from commune_metrics.readers.docx_reader import read_docx
 from commune_metrics.readers.normalize import normalize
 from commune_metrics.readers.pdf_reader import ENGINES, Engine, read_pdf
@@ -47,10 +47,13 @@ def read_file(path: Path, limits: Limits | None = None, engine: Engine = DEFAULT
         check_length(len(data), path.name, limits)
     try:
         if suffix == ".txt":
-            return read_txt(path, data)
-        if suffix == ".docx":
-            return read_docx(path, data, limits)
-        return read_pdf(path, data, limits, engine)
+            raw = read_txt(path, data)
+        elif suffix == ".docx":
+            raw = read_docx(path, data, limits)
+        else:
+            raw = read_pdf(path, data, limits, engine)
+        check_text(sum(len(page.text) for page in raw.pages), path.name, limits)
+        return raw
     except ReaderError:
         raise
     except MemoryError as exc:
