@@ -296,3 +296,49 @@ def test_a_file_grown_mid_run_is_skipped_or_loaded_with_the_hash_of_the_bytes_ex
     assert all(sha == (grown if has_777 else original) for sha, has_777 in versions)
     (archived,) = [p for p in raw.rglob("*") if p.is_file()]
     assert _sha(archived) == grown and not src.exists()
+
+
+def test_an_unreadable_folder_gets_one_line_and_one_row(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    """Every entry is accounted for: a folder that cannot be listed is reported (its files are
+    not lost, they wait), not skipped without a word."""
+    import duckdb
+
+    from commune_metrics.cli import main
+
+    box = tmp_path / "inbox"
+    write(box / "a.txt")
+    write(box / "locked" / "inside.txt", REPORT.replace("120", "130"))
+    locked = box / "locked"
+    real_scandir = os.scandir
+
+    def scandir(path=".", *args):
+        if os.fspath(path) == str(locked):  # as a user without the right to list it sees it
+            raise PermissionError(13, "Permission denied", os.fspath(path))
+        return real_scandir(path, *args)
+
+    if os.geteuid() == 0:  # root lists any folder: simulate the permission error
+        monkeypatch.setattr(os, "scandir", scandir)
+    else:
+        locked.chmod(0)
+    try:
+        with pytest.raises(SystemExit) as exited:
+            main(["ingest", str(box), "--warehouse", str(tmp_path / "w.duckdb"),
+                  "--archive", str(tmp_path / "raw")])
+    finally:
+        locked.chmod(0o755)
+    out = capsys.readouterr().out
+    assert exited.value.code in (0, None)
+    lines = [line for line in out.splitlines() if "locked" in line]
+    assert len(lines) == 1 and lines[0].startswith("skipped") and "Permission denied" in lines[0], out
+    assert "2 files" in out and "1 loaded" in out and "1 skipped" in out, out
+    assert (locked / "inside.txt").exists()  # untouched, for the next run
+    con = duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True)
+    try:
+        rows = con.execute("SELECT source_file, outcome, reason FROM run_files "
+                           "ORDER BY source_file").fetchall()
+    finally:
+        con.close()
+    assert [(r[0], r[1]) for r in rows] == [("a.txt", "loaded"), ("locked/", "skipped")]
+    assert "folder not readable: Permission denied" in rows[1][2]

@@ -42,6 +42,7 @@ from commune_metrics.warehouse import LOADED, SKIPPED, UNCHANGED, LoadOutcome, o
 DEFAULT_ARCHIVE_ROOT = DATA_DIR / "raw"
 STILL_BEING_WRITTEN = "still being written; left for the next run"
 GONE = "gone before it was read (another run took it)"
+UNREADABLE_FOLDER = "folder not readable"
 CHANGED_AFTER_READ = "changed after it was read: not archived, left in the inbox for the next run"
 STOP_LOCK_TIMEOUT = 5.0  # seconds a stopping run waits to record itself
 DEFAULT_SETTLE_SECONDS = float(os.environ.get("CM_SETTLE_SECONDS", "1.0"))
@@ -71,13 +72,27 @@ def _inside(path: Path, root: Path) -> bool:
 
 
 def list_files(paths: Iterable[Path]) -> list[Path]:
-    """Supported files under `paths` (files or folders), sorted, without duplicates.
+    """Supported files under `paths` (files or folders), sorted, without duplicates (see
+    list_entries; folders that cannot be read are left out here)."""
+    return list_entries(paths)[0]
+
+
+def list_entries(paths: Iterable[Path]) -> tuple[list[Path], list[tuple[Path, str]]]:
+    """(supported files, folders that could not be read with why) under `paths`.
 
     Folders are walked without following symlinked folders; a symlinked file is taken only
     when its target lies inside the folder being walked, so a link cannot smuggle in
     /etc/passwd. A file named explicitly is taken whatever its suffix (the reader then
-    refuses it with a reason)."""
+    refuses it with a reason). A folder that cannot be listed (permissions, I/O error) is
+    returned, not passed over in silence: its files are there, only not reachable now."""
     found: dict[Path, None] = {}
+    unreadable: dict[Path, str] = {}
+
+    def note(error: OSError) -> None:
+        if error.filename is not None:
+            unreadable.setdefault(Path(os.fsdecode(error.filename)).absolute(),
+                                  error.strerror or type(error).__name__)
+
     for given in paths:
         given = Path(given)
         if given.is_file():
@@ -86,7 +101,7 @@ def list_files(paths: Iterable[Path]) -> list[Path]:
         if not given.is_dir():
             continue
         root = given.resolve()
-        for folder, dirnames, filenames in os.walk(given, followlinks=False):
+        for folder, dirnames, filenames in os.walk(given, followlinks=False, onerror=note):
             dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
             for name in sorted(filenames):
                 path = Path(folder) / name
@@ -96,7 +111,7 @@ def list_files(paths: Iterable[Path]) -> list[Path]:
                     continue
                 if path.is_file():
                     found.setdefault(path.absolute(), None)
-    return list(found)
+    return list(found), sorted(unreadable.items())
 
 
 def settled(files: Sequence[Path], interval: float = DEFAULT_SETTLE_SECONDS) -> tuple[list[Path], list[Path]]:
@@ -169,7 +184,8 @@ def ingest(
     started = time.perf_counter()
     process_many = process_many or SequentialProcessor()
     sweep_partials(archive_root)  # temporary copies of runs killed mid-copy
-    files, busy = settled(list_files(paths), settle_seconds)
+    listed, unreadable = list_entries(paths)
+    files, busy = settled(listed, settle_seconds)
     # A broken setup must not send every file to quarantine: check it before the first file
     # is extracted. With a new warehouse every file is new, so check before creating it;
     # otherwise only once a new file turns up, so a run with nothing new loads no models.
@@ -182,9 +198,14 @@ def ingest(
         known = wh.loaded_hashes()
         busy_outcomes = [wh.record_skipped(run_id, p.name, str(p), None, STILL_BEING_WRITTEN)
                          for p in busy]
+        # One line and one row per folder that could not be read: its files are not lost,
+        # they wait until it can be.
+        busy_outcomes += [wh.record_skipped(run_id, folder.name + "/", str(folder), None,
+                                            f"{UNREADABLE_FOLDER}: {why}; its files wait for the next run")
+                          for folder, why in unreadable]
     summary = IngestSummary(run_id=run_id)
     if on_start:
-        on_start(len(files) + len(busy))
+        on_start(len(files) + len(busy_outcomes))
 
     def emit(outcome: LoadOutcome) -> None:
         summary.outcomes.append(outcome)
