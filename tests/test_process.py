@@ -342,3 +342,41 @@ def test_an_unreadable_folder_gets_one_line_and_one_row(
         con.close()
     assert [(r[0], r[1]) for r in rows] == [("a.txt", "loaded"), ("locked/", "skipped")]
     assert "folder not readable: Permission denied" in rows[1][2]
+
+
+ORIGINAL = (
+    "ỦY BAN NHÂN DÂN XÃ TÂN THÀNH\nSố: 87/BC-UBND\nTân Thành, ngày 5 tháng 7 năm 2025\nBÁO CÁO\n"
+    "Kết quả thực hiện chuyển đổi số tháng 6 năm 2025\n"
+    "Trong tháng, Bộ phận Một cửa tiếp nhận 120 hồ sơ, trong đó 84 hồ sơ trực tuyến.\n"
+)
+CORRECTION = ORIGINAL.replace("ngày 5 tháng 7", "ngày 12 tháng 7").replace("120 hồ sơ", "125 hồ sơ")
+
+
+@pytest.mark.parametrize("names", [("a_dieu_chinh.txt", "b_bao_cao.txt"),
+                                   ("b_dieu_chinh.txt", "a_bao_cao.txt")])
+def test_an_original_and_its_correction_in_one_batch_the_later_issue_is_current(
+    tmp_path: Path, names: tuple[str, str]
+) -> None:
+    """Sort order never decides the current version: dropped together, whatever their names,
+    the correction (issued later) is current and the original is history."""
+    import duckdb
+
+    correction_name, original_name = names
+    box = tmp_path / "inbox"
+    write(box / correction_name, CORRECTION)
+    write(box / original_name, ORIGINAL)
+    summary = inbox.ingest([box], warehouse=tmp_path / "w.duckdb", archive_root=tmp_path / "raw",
+                           settle_seconds=0)
+    assert sorted(o.outcome for o in summary.outcomes) == ["loaded", "loaded"]
+    con = duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True)
+    try:
+        current = con.execute("SELECT source_file, issued_on FROM document_versions "
+                              "WHERE is_current").fetchall()
+        history = con.execute("SELECT source_file, superseded_by IS NOT NULL FROM document_versions "
+                              "WHERE NOT is_current").fetchall()
+        received = con.execute("SELECT value FROM facts WHERE metric = 'dossiers.received'").fetchall()
+    finally:
+        con.close()
+    assert [c[0] for c in current] == [correction_name] and str(current[0][1]) == "2025-07-12"
+    assert history == [(original_name, True)]
+    assert received == [(125.0,)]

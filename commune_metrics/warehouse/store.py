@@ -377,8 +377,8 @@ class Warehouse:
         keys = superseded_keys(meta, result.source_file)
         marks = ", ".join("?" for _ in keys)
         previous = self.con.execute(
-            f"SELECT doc_id, version FROM document_versions WHERE doc_key IN ({marks}) AND is_current"
-            " ORDER BY version DESC", keys
+            f"SELECT doc_id, version, issued_on FROM document_versions WHERE doc_key IN ({marks})"
+            " AND is_current ORDER BY version DESC", keys
         ).fetchone()
         latest = self.con.execute(
             f"SELECT max(version) FROM document_versions WHERE doc_key IN ({marks})", keys
@@ -386,7 +386,12 @@ class Warehouse:
         version = int(latest or 0) + 1
         doc_id = int(self.con.execute("SELECT nextval('doc_id_seq')").fetchone()[0])
         now = datetime.now()
-        if previous:
+        # Versions are current by issue date, then arrival, never by the order files were
+        # listed in: an original that arrives after its correction (or beside it in one batch,
+        # sorted first by its name) is kept as history, and the correction stays current.
+        issued = meta.issued_on if meta else None
+        older = bool(previous and previous[2] and issued and issued < previous[2])
+        if previous and not older:
             self.con.execute(
                 f"""UPDATE document_versions SET is_current = false, superseded_at = ?, superseded_by = ?
                    WHERE doc_key IN ({marks}) AND is_current""",
@@ -395,10 +400,12 @@ class Warehouse:
         self.con.execute(
             """INSERT INTO document_versions (doc_id, doc_key, version, is_current, sha256, source_file,
                    file_type, size_bytes, doc_type, ward_code, commune, province, period_start, period_end,
-                   as_of, issued_on, signer, pages, ocr_pages, fact_count, flag_count, loaded_at, run_id)
-               VALUES (?, ?, ?, true, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                   as_of, issued_on, signer, pages, ocr_pages, fact_count, flag_count, loaded_at, run_id,
+                   superseded_at, superseded_by)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
             [
-                doc_id, key, version, result.sha256, result.source_file, result.file_type, result.size_bytes,
+                doc_id, key, version, not older, result.sha256, result.source_file, result.file_type,
+                result.size_bytes,
                 meta.doc_type if meta else "other",
                 meta.ward_code if meta else None, meta.commune if meta else None,
                 meta.province if meta else None, meta.period_start if meta else None,
@@ -406,14 +413,17 @@ class Warehouse:
                 meta.issued_on if meta else None, meta.signer if meta else None,
                 result.pages, ",".join(str(p) for p in result.ocr_pages) or None,
                 len(result.facts), len(result.flags), now, run_id,
+                now if older else None, int(previous[0]) if older else None,
             ],
         )
         self._insert_facts(doc_id, result)
         self._insert_flags(doc_id, result)
         return LoadOutcome(
             result.source_file, result.path, result.sha256, LOADED, doc_id=doc_id, version=version,
-            replaced_version=int(previous[1]) if previous else None,
+            replaced_version=int(previous[1]) if previous and not older else None,
             facts=len(result.facts), flags=len(result.flags),
+            reason=(f"issued {issued:%d/%m/%Y}, before the current v{previous[1]} ({previous[2]:%d/%m/%Y}): "
+                    "kept as history") if older else None,
         )
 
     def _insert_facts(self, doc_id: int, result: ProcessResult) -> None:
