@@ -23,7 +23,7 @@ from itertools import chain
 from pathlib import Path
 
 from commune_metrics.core.config import DATA_DIR, SUPPORTED_SUFFIXES
-from commune_metrics.core.lifecycle import Stopped
+from commune_metrics.core.lifecycle import Stopped, stop_requested
 from commune_metrics.ingest.archive import (
     REASON_SUFFIX,
     FileChangedAfterRead,
@@ -253,18 +253,21 @@ def ingest(
                 if note:
                     outcome.reason = f"{outcome.reason}; {note}" if outcome.reason else note
                 emit(outcome)
-    except (Stopped, KeyboardInterrupt) as exc:
+    except BaseException as exc:
+        if not isinstance(exc, (Stopped, KeyboardInterrupt)) and not stop_requested():
+            summary.error = f"{type(exc).__name__}: {exc}"
+            summary.seconds = time.perf_counter() - started
+            _finish(warehouse, summary, lock_timeout, traceback.format_exc(limit=5))
+            raise
         # Asked to stop: the chunk in hand was rolled back, its files stay for the next run.
         # Recording that must not wait long for the lock: the stop has a deadline.
-        summary.error = str(exc) or "interrupted"
+        stop = exc if isinstance(exc, (Stopped, KeyboardInterrupt)) else Stopped(stop_requested() or 15)
+        summary.error = str(stop) or "interrupted"
         summary.seconds = time.perf_counter() - started
         _finish(warehouse, summary, STOP_LOCK_TIMEOUT, summary.error, status="stopped")
-        raise
-    except BaseException as exc:
-        summary.error = f"{type(exc).__name__}: {exc}"
-        summary.seconds = time.perf_counter() - started
-        _finish(warehouse, summary, lock_timeout, traceback.format_exc(limit=5))
-        raise
+        if stop is exc:
+            raise
+        raise stop from exc  # e.g. DuckDB's "Query interrupted" for a signal inside a query
     summary.seconds = time.perf_counter() - started
     _finish(warehouse, summary, lock_timeout, None)
     return summary
