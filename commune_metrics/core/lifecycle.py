@@ -192,19 +192,12 @@ def signal_pids(pids: list[int], sig: int) -> None:
 
 
 def wait_gone(pids: list[int], timeout: float) -> list[int]:
-    """Wait until none of `pids` runs (reaping our own children), up to `timeout` seconds;
-    returns those still running."""
+    """Wait until none of `pids` runs, up to `timeout` seconds; returns those still running.
+    A zombie counts as gone: it is not reaped here, its owner (subprocess, multiprocessing)
+    collects its status."""
     deadline = time.monotonic() + timeout
     while True:
-        left = []
-        for pid in pids:
-            try:
-                if os.waitpid(pid, os.WNOHANG)[0] == pid:
-                    continue  # our child, now reaped
-            except ChildProcessError:
-                pass  # not our child (or reaped by its owner): just ask whether it runs
-            if pid_alive(pid) and not _zombie(pid):
-                left.append(pid)
+        left = [pid for pid in pids if pid_alive(pid) and not _zombie(pid)]
         if not left or time.monotonic() >= deadline:
             return left
         time.sleep(0.1)
