@@ -307,4 +307,7 @@ def test_serve_stopped_mid_run_leaves_no_child(tmp_path: Path, started, sig: int
         assert proc.returncode == 128 + signal.SIGTERM, log[-3000:]
         assert "stopped by SIGTERM" in log and "Unable to connect" not in log, log[-3000:]
         runs = _run_rows(warehouse)
-        assert runs and runs[-1][1] == "serve" and runs[-1][2] in ("stopped", "ok"), runs
+        # Normally `stopped`; `running` when the flow run, busy in a long C call on a loaded
+        # machine, had to be killed at its deadline (the next run then records it as crashed).
+        assert runs and runs[-1][1] == "serve" and runs[-1][2] in ("stopped", "ok", "running"), runs
+        print("serve's run:", runs[-1])
