@@ -4,11 +4,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SYSSTAMP := $(VENV)/.system-packages
-SYSTEM_PACKAGES := tesseract-ocr tesseract-ocr-vie poppler-utils fonts-dejavu-core chromium
+SYSTEM_PACKAGES := tesseract-ocr tesseract-ocr-vie poppler-utils fonts-dejavu-core chromium catdoc antiword
 
-.PHONY: setup system run test lint bench fuzz clean
+.PHONY: setup system run test lint bench fuzz train clean
 
 setup: $(STAMP) $(SYSSTAMP)
+	@mkdir -p data/raw/inbox data/raw/processed data/raw/quarantine
 
 # System packages are installed only when running as root (CI, fresh machines);
 # otherwise README lists what to install by hand.
@@ -18,7 +19,7 @@ $(SYSSTAMP):
 	  missing=""; for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	  if [ -n "$$missing" ]; then echo "installing system packages:$$missing"; \
 	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing) >/dev/null; fi; \
-	else echo "not root: install tesseract-ocr tesseract-ocr-vie poppler-utils by hand (see README)"; fi
+	else echo "not root: install $(SYSTEM_PACKAGES) by hand (see README)"; fi
 	@touch $@
 
 $(STAMP): pyproject.toml constraints.txt
@@ -28,10 +29,10 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/pip install -q -c constraints.txt -e ".[dev]"
 	@touch $@
 
-# Ingest the bundled sample inbox (copies; the samples stay put) and compare communes.
+# Ingest the bundled samples (read in place: only the inbox is drained) and compare communes.
 # Run it twice: the second time every file is "unchanged".
 run: setup
-	$(BIN)/commune-metrics ingest data/raw/samples --keep-inbox
+	$(BIN)/commune-metrics ingest data/raw/samples
 	$(BIN)/commune-metrics compare
 
 test: setup
@@ -43,6 +44,11 @@ lint: setup
 
 bench: setup
 	$(BIN)/python -m tools.bench
+
+# Rebuild the verifier (commune_metrics/extract/models/verifier.json) from the generated corpora
+# and the real dev split; deterministic: the same rules and corpora give the same file.
+train: setup
+	$(BIN)/python -m tools.train_verifier
 
 fuzz: setup
 	$(BIN)/python -m tools.fuzz --files 1000

@@ -15,10 +15,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
-
 from commune_metrics.core.config import RULES_DIR
 from commune_metrics.core.model import KINDS, UNITS, Extraction, Fact, Flag
+from commune_metrics.extract.schemas import ChecksFile, RulesError, load_rule_file
 
 CHECKS_FILE = RULES_DIR / "checks.yaml"
 CHECK_TYPES = ("sum", "part_of_whole", "range", "share")
@@ -255,7 +254,9 @@ def _run_check(check: Check, kind: str, ops_of_kind: Sequence[Operand], approx: 
 
 
 def run_checks(checks: CheckSet, extraction: Extraction) -> list[Flag]:
-    operands = [Operand(i, f) for i, f in enumerate(extraction.facts)]
+    # the document's own verified figures only: a province's total or a held-back candidate
+    # never contradicts the commune's figures (indexes stay those of extraction.facts)
+    operands = [Operand(i, f) for i, f in enumerate(extraction.facts) if f.accepted and f.scope == "self"]
     flags: list[Flag] = []
     for check in checks.checks:
         for kind in check.kinds:
@@ -375,10 +376,10 @@ def parse_checks(data: object, units: Mapping[str, str] | None, source: str = "c
 
 def load_checks(path: Path | None = None, units: Mapping[str, str] | None = None) -> CheckSet:
     path = path or CHECKS_FILE
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise ChecksConfigError(f"{path}: not valid YAML: {exc}") from None
+    try:  # the file's shape, through the one rules loader; each check is parsed below
+        data = load_rule_file(path, ChecksFile).model_dump()
+    except RulesError as exc:
+        raise ChecksConfigError(str(exc)) from None
     return parse_checks(data, units if units is not None else catalog_units(), str(path))
 
 

@@ -17,12 +17,19 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
 from commune_metrics.core.config import DEFAULT_INBOX, DEFAULT_WAREHOUSE
 from commune_metrics.core.errors import SetupError
 from commune_metrics.core.lifecycle import StopOnSignal, Stopped, stop_requested, terminate_descendants
-from commune_metrics.warehouse import LOADED, OUTCOMES, QUARANTINED, SKIPPED, LoadOutcome, WarehouseError
+from commune_metrics.warehouse import (
+    LOADED,
+    OUTCOMES,
+    QUARANTINED,
+    SKIPPED,
+    UNPACKED,
+    LoadOutcome,
+    WarehouseError,
+)
 
 app = typer.Typer(
     name="commune-metrics",
@@ -39,7 +46,10 @@ err_console = Console(stderr=True, highlight=False)
 _state = {"debug": False}
 STOP_DEADLINE = 27.0  # seconds from SIGTERM/Ctrl-C to a forced exit (the promise is 30)
 
-KeepInboxOpt = Annotated[bool, typer.Option("--keep-inbox", help="Copy files to the archive, do not move.")]
+KeepInboxOpt = Annotated[bool, typer.Option(
+    "--keep-inbox", help="Copy files of the inbox to the archive too, do not move them.")]
+MoveOpt = Annotated[bool, typer.Option(
+    "--move", help="Move files given from outside the inbox to the archive (default: read in place, copy).")]
 WarehouseOpt = Annotated[Path, typer.Option("--warehouse", "-w", help="DuckDB file.")]
 
 
@@ -48,24 +58,34 @@ def _root(debug: Annotated[bool, typer.Option("--debug", help="Show stack traces
     _state["debug"] = debug
 
 
+def _say_waiting(message: str) -> None:
+    """Who holds the warehouse, once, on stderr (a writer waiting for a run)."""
+    err_console.print(f"[dim]{escape(message)}[/]", soft_wrap=True)
+
+
 # -- ingest ----------------------------------------------------------------------------
 
-_STYLE = {LOADED: "green", "unchanged": "dim", QUARANTINED: "yellow", SKIPPED: "magenta"}
+_STYLE = {LOADED: "green", "unchanged": "dim", QUARANTINED: "yellow", SKIPPED: "magenta", UNPACKED: "cyan"}
 
 
 def format_outcome(o: LoadOutcome) -> str:
     detail = ""
     if o.outcome == LOADED:
         detail = f"v{o.version}"
-        if o.replaced_version:
-            detail += f" (replaces v{o.replaced_version})"
-        detail += f", {o.facts} fact{'s' if o.facts != 1 else ''}"
+        if o.replaced_file and o.current:
+            detail += f", replaces {o.replaced_file}"
+        elif o.replaced_file:
+            detail += f", older than the current {o.replaced_file} (kept as history)"
+        if o.why:
+            detail += f": {o.why}"
+        detail += f"; {o.facts} fact{'s' if o.facts != 1 else ''}"
         if o.flags:
             detail += f", {o.flags} flag{'s' if o.flags != 1 else ''}"
     if o.reason:
         detail = f"{detail}; {o.reason}" if detail else o.reason
     style = _STYLE.get(o.outcome, "")
-    return f"[{style}]{o.outcome:<11}[/] {escape(o.source_file)}  {escape(detail)}".rstrip()
+    indent = "  " if o.container else ""
+    return f"[{style}]{o.outcome:<11}[/] {indent}{escape(o.source_file)}  {escape(detail)}".rstrip()
 
 
 @app.command()
@@ -77,20 +97,28 @@ def ingest(
     )] = None,
     prefect: Annotated[bool, typer.Option("--prefect", help="Run as a Prefect flow (slow start).")] = False,
     keep_inbox: KeepInboxOpt = False,
+    move: MoveOpt = False,
+    inbox: Annotated[Path, typer.Option("--inbox", help="The inbox: its files are moved out once loaded.")]
+    = DEFAULT_INBOX,
     archive_root: Annotated[Path | None, typer.Option("--archive", help="Archive root (data/raw).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
-    """Extract every supported file under PATH... and load it into the warehouse."""
+    """Extract and load every entry under PATH... (default: the inbox); one line per entry.
+
+    Files of the inbox are moved to the archive once loaded; files given from anywhere else
+    are read in place and left untouched (a copy is archived), unless --move."""
     from commune_metrics.ingest.inbox import DEFAULT_ARCHIVE_ROOT
 
-    paths = list(paths or [DEFAULT_INBOX])
-    missing = [str(p) for p in paths if not p.exists()]
+    if not paths:
+        inbox.mkdir(parents=True, exist_ok=True)  # a fresh clone: an empty inbox, not an error
+    paths = list(paths or [inbox])
+    missing = [str(p) for p in paths if not p.exists() and not p.is_symlink()]
     if missing:
         raise typer.BadParameter(f"no such file or folder: {', '.join(missing)}", param_hint="PATH")
     archive_root = archive_root or DEFAULT_ARCHIVE_ROOT
 
     def on_wait(message: str) -> None:
-        err_console.print(f"[dim]{escape(message)}[/]")
+        err_console.print(f"[dim]{escape(message)}[/]", soft_wrap=True)  # one line, for logs
 
     if workers is None:
         from commune_metrics.ingest.parallel import default_workers
@@ -109,30 +137,37 @@ def ingest(
 
             summary = run_ingest_flow(
                 workers=workers, paths=[str(p) for p in paths], warehouse=str(warehouse),
-                archive_root=str(archive_root), keep_inbox=keep_inbox,
+                archive_root=str(archive_root), keep_inbox=keep_inbox, inbox=str(inbox), move=move,
             )
             if not as_json:
                 for outcome in summary.outcomes:
                     console.print(format_outcome(outcome))
         else:
-            summary = _ingest_in_process(paths, warehouse, archive_root, keep_inbox, workers, on_wait,
-                                         as_json)
+            summary = _ingest_in_process(paths, warehouse, archive_root, keep_inbox, inbox, move, workers,
+                                         on_wait, as_json)
     finally:
         stopper.uninstall()
 
     if as_json:
         console.print_json(json.dumps(summary.as_dict(), default=str))
         return
-    counts = summary.counts
-    total = sum(counts.values())
-    parts = ", ".join(f"{counts.get(k, 0)} {k}" for k in OUTCOMES)
-    console.print(
-        f"{total} file{'s' if total != 1 else ''} in {summary.seconds:.1f} s: {parts}"
-        f" -> {escape(str(warehouse))} (run {summary.run_id})"
-    )
+    console.print(summary_line(summary.counts, summary.entries, summary.members, summary.seconds)
+                  + f" -> {escape(str(warehouse))} (run {summary.run_id})")
 
 
-def _ingest_in_process(paths, warehouse, archive_root, keep_inbox, workers, on_wait, quiet):
+def summary_line(counts: dict[str, int], entries: int, members: int, seconds: float) -> str:
+    """'7 files in 1.2 s: 4 loaded, ...': one count per line printed above it; the counts add
+    up to the entries found, plus the members of any .zip (each has its own line too)."""
+    shown = [k for k in OUTCOMES if k != UNPACKED or counts.get(k)]
+    parts = ", ".join(f"{counts.get(k, 0)} {k}" for k in shown)
+    total = entries + members
+    what = f"{total} file{'s' if total != 1 else ''}"
+    if members:
+        what += f" ({entries} entr{'ies' if entries != 1 else 'y'} + {members} in archives)"
+    return f"{what} in {seconds:.1f} s: {parts}"
+
+
+def _ingest_in_process(paths, warehouse, archive_root, keep_inbox, inbox, move, workers, on_wait, quiet):
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from commune_metrics.ingest.inbox import ingest
@@ -157,8 +192,8 @@ def _ingest_in_process(paths, warehouse, archive_root, keep_inbox, workers, on_w
     try:
         with progress:
             return ingest(paths, warehouse=warehouse, archive_root=archive_root, keep_inbox=keep_inbox,
-                          process_many=pool, trigger="cli", on_start=on_start, on_file=on_file,
-                          on_wait=on_wait)
+                          inbox=inbox, move=move, process_many=pool, trigger="cli", on_start=on_start,
+                          on_file=on_file, on_wait=on_wait)
     except (Stopped, KeyboardInterrupt):
         pool.terminate()  # not close(): that would wait for the workers' current files
         raise
@@ -168,145 +203,68 @@ def _ingest_in_process(paths, warehouse, archive_root, keep_inbox, workers, on_w
 
 # -- compare ---------------------------------------------------------------------------
 
-def _pct(value: float | None) -> str:
-    return "" if value is None else f"{value:.1f}%"
-
-
-def _num(value: float | None) -> str:
-    if value is None:
-        return ""
-    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
-
-
 @app.command()
 def compare(
     metric: Annotated[str | None, typer.Option("--metric", "-m", help="One metric across communes.")] = None,
+    sort: Annotated[str | None, typer.Option(
+        "--sort", help="online/overdue/antivirus/trained/dossiers/computers/staff (worst first), or "
+                       "commune/province/code/period; with --metric: value/commune/province/period.")] = None,
+    worst: Annotated[int | None, typer.Option("--worst", min=1, help="Only the N worst communes.")] = None,
+    below: Annotated[float | None, typer.Option(
+        "--below", help="Only communes under X (over X where less is better, e.g. overdue).")] = None,
+    reverse: Annotated[bool, typer.Option("--reverse", help="Best (or Z-A) first.")] = False,
     warehouse: WarehouseOpt = DEFAULT_WAREHOUSE,
 ) -> None:
-    """Cross-commune comparison table (or one metric across communes)."""
+    """Which communes lag: the comparison table, or one metric across communes."""
+    from commune_metrics.report import compare as cmp
     from commune_metrics.warehouse import connect_readonly
 
     con = connect_readonly(warehouse)
     try:
         if metric:
-            _compare_metric(con, metric)
+            cmp.check_metric(con, metric)
+            rows, lower = cmp.load_metric(con, metric)
+            chosen = cmp.select_metric_rows(rows, lower, sort, worst, below, reverse)
+            cmp.render_metric(console, metric, chosen, lower)
         else:
-            _compare_all(con)
+            rows, ranked_by = cmp.select_rows(cmp.load_rows(con), sort, worst, below, reverse)
+            cmp.render_all(console, rows, ranked_by)
+    except cmp.CompareError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--metric/--sort/--worst/--below") from None
     finally:
         con.close()
 
 
-def _compare_all(con) -> None:
-    rows = con.execute(
-        """SELECT commune, province, ward_code, online_share, overdue_share, antivirus_coverage,
-                  staff_trained_share, dossiers_received, documents, latest_period_end
-           FROM comparison ORDER BY province NULLS LAST, commune"""
-    ).fetchall()
-    if not rows:
-        loaded = con.execute("SELECT count(*) FROM documents WHERE status = 'loaded'").fetchone()[0]
-        console.print(f"no communes to compare yet ({loaded} documents loaded, none with a known commune)")
-        return
-    table = Table(title="Communes compared (latest figures)", title_justify="left")
-    for header, justify in [("commune", "left"), ("province", "left"), ("code", "right"),
-                            ("online", "right"), ("overdue", "right"), ("antivirus", "right"),
-                            ("trained", "right"), ("dossiers", "right"), ("docs", "right"),
-                            ("period end", "left")]:
-        table.add_column(header, justify=justify)
-    for r in rows:
-        table.add_row(escape(r[0] or ""), escape(r[1] or ""), "" if r[2] is None else str(r[2]),
-                      _pct(r[3]), _pct(r[4]), _pct(r[5]), _pct(r[6]), _num(r[7]), str(r[8]),
-                      "" if r[9] is None else str(r[9]))
-    console.print(table)
-    console.print("[dim]online = online dossiers / received (or as written); overdue = resolved late / "
-                  "resolved; antivirus = computers with antivirus / computers; trained = staff trained "
-                  "/ staff[/]")
-
-
-def _compare_metric(con, metric: str) -> None:
-    rows = con.execute(
-        """SELECT commune, province, ward_code, value, unit, qualifier, period_end, source_file, page
-           FROM commune_latest WHERE metric = ? ORDER BY value DESC NULLS LAST, commune""",
-        [metric],
-    ).fetchall()
-    if not rows:
-        known = con.execute("SELECT count(*) FROM metrics").fetchone()[0]
-        exists = con.execute("SELECT count(*) FROM metrics WHERE code = ?", [metric]).fetchone()[0]
-        if known and not exists:
-            raise typer.BadParameter(f"unknown metric code {metric!r} (see the metrics table)",
-                                     param_hint="--metric")
-        console.print(f"no actual values for {escape(metric)} yet")
-        return
-    table = Table(title=f"{escape(metric)}: latest actual value per commune", title_justify="left")
-    for header, justify in [("commune", "left"), ("province", "left"), ("code", "right"), ("value", "right"),
-                            ("unit", "left"), ("period end", "left"), ("source", "left")]:
-        table.add_column(header, justify=justify)
-    qualifier_sign = {"gt": ">", "gte": "≥", "lt": "<", "lte": "≤", "approx": "≈"}
-    for r in rows:
-        value = qualifier_sign.get(r[5], "") + _num(r[3])
-        source = f"{r[7]} p.{r[8]}" if r[8] is not None else r[7]
-        table.add_row(escape(r[0] or ""), escape(r[1] or ""), "" if r[2] is None else str(r[2]), value,
-                      r[4] or "", "" if r[6] is None else str(r[6]), escape(source or ""))
-    console.print(table)
-
-
-# -- status ----------------------------------------------------------------------------
-
-_STATUS_STYLE = {"ok": "green", "running": "cyan", "failed": "red", "stopped": "yellow", "crashed": "red"}
-
-
-def _runs_section(warehouse: Path, inbox: Path, limit: int) -> None:
-    from commune_metrics.ingest.status import describe_pid, recent_runs
-
-    if not warehouse.is_file():
-        console.print(f"runs: none yet (no warehouse at {escape(str(warehouse))})")
-        return
-    runs = recent_runs(warehouse, limit)
-    if not runs:
-        console.print("runs: none yet")
-        return
-    table = Table(title=f"Last {len(runs)} run{'s' if len(runs) != 1 else ''}", title_justify="left")
-    for header, justify in [("run", "right"), ("trigger", "left"), ("started", "left"), ("took", "right"),
-                            ("status", "left"), ("loaded", "right"), ("unchanged", "right"),
-                            ("quarantined", "right"), ("skipped", "right"), ("note", "left")]:
-        table.add_column(header, justify=justify)
-    for r in runs:
-        took = "" if r.seconds is None else f"{r.seconds:.0f} s"
-        style = _STATUS_STYLE.get(r.status, "")
-        note = r.error_text.splitlines()[0] if r.error_text else ""
-        if r.status == "running":
-            note = describe_pid(r)
-        table.add_row(str(r.run_id), r.trigger, r.started_at.strftime("%Y-%m-%d %H:%M:%S"), took,
-                      f"[{style}]{r.status}[/]", str(r.loaded), str(r.unchanged), str(r.quarantined),
-                      str(r.skipped), escape(note[:100]))
-    console.print(table)
-
-
-def _inbox_section(warehouse: Path, inbox: Path, limit: int) -> None:
-    from commune_metrics.ingest.status import inbox_backlog
-
-    backlog = inbox_backlog(inbox)
-    if not backlog.exists:
-        console.print(f"inbox: {escape(str(inbox))} does not exist")
-        return
-    oldest = f", oldest from {backlog.oldest:%Y-%m-%d %H:%M}" if backlog.oldest else ""
-    console.print(f"inbox: {backlog.files} file{'s' if backlog.files != 1 else ''} "
-                  f"({backlog.bytes / 1024 / 1024:.1f} MB) waiting in {escape(str(inbox))}{oldest}")
-
-
-# One function per section, in display order: a new section (e.g. the next scheduled run) is
-# one more function here. Each reads only; status never writes.
-STATUS_SECTIONS = [_runs_section, _inbox_section]
-
+# -- sql -------------------------------------------------------------------------------
 
 @app.command()
-def status(
+def sql(
+    query: Annotated[str | None, typer.Argument(help="A SELECT; without it, an interactive prompt.")] = None,
     warehouse: WarehouseOpt = DEFAULT_WAREHOUSE,
-    inbox: Annotated[Path, typer.Option("--inbox", help="Inbox folder to count.")] = DEFAULT_INBOX,
-    limit: Annotated[int, typer.Option("--last", "-n", min=1, help="How many runs to show.")] = 10,
+    as_csv: Annotated[bool, typer.Option("--csv", help="Print CSV instead of a table.")] = False,
 ) -> None:
-    """Last runs (crashed ones included) and the inbox backlog. Reads only."""
-    for section in STATUS_SECTIONS:
-        section(warehouse, inbox, limit)
+    """Run SQL on the analysts' read snapshot of the warehouse (never blocks a run)."""
+    import duckdb
+
+    from commune_metrics.report import sql_console
+    from commune_metrics.warehouse import connect_readonly
+
+    if query is None:
+        if sys.stdin.isatty():
+            import readline  # noqa: F401  (line editing and history for input())
+        raise typer.Exit(sql_console.interactive(warehouse, console))
+    con = connect_readonly(warehouse)
+    try:
+        columns, rows = sql_console.fetch(con, query)
+    except duckdb.Error as exc:
+        err_console.print(f"[red]error:[/] {escape(sql_console.error_text(exc))}", soft_wrap=True)
+        raise typer.Exit(1) from None
+    finally:
+        con.close()
+    if as_csv:
+        sql_console.write_csv(columns, rows)
+    else:
+        sql_console.print_table(console, columns, rows)
 
 
 # -- eval / report / serve (their modules are imported only when used) -----------------
@@ -314,13 +272,19 @@ def status(
 @app.command(name="eval")
 def eval_(
     gold: Annotated[Path, typer.Option("--gold", exists=True, dir_okay=False, help="Gold facts (JSONL).")],
-    docs: Annotated[Path, typer.Option("--docs", exists=True, file_okay=False, help="Folder of documents.")],
+    docs: Annotated[Path | None, typer.Option("--docs", exists=True, file_okay=False,
+                                              help="Folder of documents.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    warehouse: Annotated[Path | None, typer.Option(
+        "--warehouse", dir_okay=False, help="Score this warehouse's views instead of extracting.")] = None,
+    through_warehouse: Annotated[bool, typer.Option(
+        "--through-warehouse",
+        help="Ingest a copy of --docs into a temporary warehouse, score its views.")] = False,
 ) -> None:
-    """Score extraction against a gold file: precision, recall, F1, metadata accuracy."""
+    """Score extraction against a gold file: precision, recall, F1, metadata accuracy, reliability."""
     from commune_metrics.evaluate import run_eval
 
-    raise typer.Exit(run_eval(gold, docs, as_json))
+    raise typer.Exit(run_eval(gold, docs, as_json, warehouse, through_warehouse))
 
 
 @app.command()
@@ -361,7 +325,7 @@ def correct(
         raise WarehouseError(f"no warehouse at {warehouse}; load files first with `commune-metrics ingest`")
     if csv_file is not None:
         try:
-            applied = apply_corrections_csv(warehouse, csv_file)
+            applied = apply_corrections_csv(warehouse, csv_file, on_wait=_say_waiting)
         except CorrectionError as exc:
             raise typer.BadParameter(str(exc), param_hint="--csv") from None
         console.print(f"{applied} new correction{'s' if applied != 1 else ''} from {escape(str(csv_file))}")
@@ -373,7 +337,7 @@ def correct(
     if not note.strip():
         raise typer.BadParameter("say why with --note", param_hint="--note")
     try:
-        correct_fact(warehouse, fact_id, value, reject, note, who or "")
+        correct_fact(warehouse, fact_id, value, reject, note, who or "", on_wait=_say_waiting)
     except CorrectionError as exc:
         raise typer.BadParameter(str(exc), param_hint="FACT_ID") from None
     console.print(f"{escape(fact_id)}: {'rejected' if reject else f'corrected to {value:g}'}")
@@ -396,11 +360,91 @@ def serve(
         validate_cron(cron, timezone)
     except ValueError as exc:
         raise typer.BadParameter(str(exc).splitlines()[0], param_hint="--cron/--timezone") from None
-    console.print(f"serving ingest of {escape(str(inbox))} on cron {escape(cron)!r}; Ctrl-C to stop")
     from commune_metrics.ingest.inbox import DEFAULT_ARCHIVE_ROOT
 
     serve_ingest(cron=cron, timezone=timezone, inbox=inbox, warehouse=warehouse,
-                 archive_root=archive_root or DEFAULT_ARCHIVE_ROOT, keep_inbox=keep_inbox, name=name)
+                 archive_root=archive_root or DEFAULT_ARCHIVE_ROOT, keep_inbox=keep_inbox, name=name,
+                 say=lambda text: console.print(escape(text), soft_wrap=True))
+    # Stopped in order (flow runs, runner, server). Exit without interpreter clean-up: Prefect's
+    # exit hooks would deliver queued events to the server just stopped, retrying for minutes.
+    terminate_descendants(grace=2.0)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
+
+
+# -- review ------------------------------------------------------------------------------
+
+@app.command()
+def review(
+    warehouse: WarehouseOpt = DEFAULT_WAREHOUSE,
+    port: Annotated[int, typer.Option(
+        "--port", min=0, max=65535, help="Port on 127.0.0.1 (0: any free).")] = 8765,
+    who: Annotated[str | None, typer.Option(
+        "--who", help="Your name in the corrections (default: login).")] = None,
+) -> None:
+    """Local review page (127.0.0.1 only): every figure with its evidence; confirm, correct or reject."""
+    from commune_metrics.review.server import ReviewApp, serve
+    from commune_metrics.warehouse.corrections import default_who
+
+    app_state = ReviewApp(warehouse=warehouse, who=who or default_who(), port=port)
+
+    def ready(url: str) -> None:
+        console.print(f"review page: {url}  (open it in a browser on this computer; Ctrl-C to stop)")
+
+    try:
+        serve(app_state, ready)
+    except KeyboardInterrupt:
+        console.print("review page stopped")
+    except OSError as exc:
+        if exc.errno == 98:  # EADDRINUSE
+            raise WarehouseError(f"port {port} is in use (another review page?); try --port 0") from None
+        raise
+
+
+@app.command(name="export-labels")
+def export_labels(
+    out: Annotated[Path, typer.Option("--out", help="Gold JSONL to write.")] = Path("reviewed_gold.jsonl"),
+    negatives: Annotated[Path | None, typer.Option(
+        "--negatives", help="Also write the rejected candidates (JSONL), for training a verifier.")] = None,
+    warehouse: WarehouseOpt = DEFAULT_WAREHOUSE,
+) -> None:
+    """Write the reviewed facts as gold JSONL (the format of ../shared/gold/seeds.jsonl)."""
+    from commune_metrics.review.labels import export_labels as export
+    from commune_metrics.warehouse import connect_readonly
+
+    con = connect_readonly(warehouse)
+    try:
+        summary = export(con, out, negatives)
+    finally:
+        con.close()
+    console.print(f"wrote {summary.facts} reviewed fact{'s' if summary.facts != 1 else ''} of "
+                  f"{summary.documents} document{'s' if summary.documents != 1 else ''} to {escape(str(out))}"
+                  + (f"; {summary.negatives} rejected to {escape(str(negatives))}" if negatives else ""))
+
+
+# -- status ------------------------------------------------------------------------------
+
+@app.command()
+def status(
+    warehouse: WarehouseOpt = DEFAULT_WAREHOUSE,
+    inbox: Annotated[Path, typer.Option("--inbox", help="Inbox folder to count.")] = DEFAULT_INBOX,
+    runs: Annotated[int, typer.Option("--runs", min=1, help="How many recent runs.")] = 10,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """Last runs (crashed ones included), next scheduled run, inbox backlog."""
+    from commune_metrics.report import status as status_view
+    from commune_metrics.warehouse import connect_readonly
+
+    con = connect_readonly(warehouse)
+    try:
+        found = status_view.collect(con, warehouse, inbox, runs)
+    finally:
+        con.close()
+    if as_json:
+        console.print_json(json.dumps(found.as_dict()))
+    else:
+        status_view.render(console, found)
 
 
 # -- entry point -----------------------------------------------------------------------
@@ -419,10 +463,19 @@ def _stopped(exc: BaseException) -> None:
     os._exit(code)
 
 
+def _debug_first(args: list[str]) -> list[str]:
+    """`--debug` is the root's option, but users type it anywhere (`ingest x --debug`): move it
+    to the front so every command accepts it. Arguments after `--` are left alone."""
+    cut = args.index("--") if "--" in args else len(args)
+    if "--debug" not in args[:cut]:
+        return args
+    return ["--debug", *(a for a in args[:cut] if a != "--debug"), *args[cut:]]
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point. Typer reports bad arguments itself (exit 2); everything else that
     escapes a command is shown as one line (exit 1) unless --debug is given."""
-    args = sys.argv[1:] if argv is None else list(argv)
+    args = _debug_first(sys.argv[1:] if argv is None else list(argv))
     command = typer.main.get_command(app)
     try:
         command.main(args=args, prog_name="commune-metrics", standalone_mode=True)
@@ -431,7 +484,7 @@ def main(argv: list[str] | None = None) -> None:
     except Exception as exc:
         if stop_requested():  # a signal that landed inside a library call, which wrapped it
             _stopped(Stopped(stop_requested() or signal.SIGTERM))
-        if _state["debug"] or "--debug" in args:
+        if _state["debug"] or args[:1] == ["--debug"]:
             raise
         if isinstance(exc, (WarehouseError, SetupError)):
             err_console.print(f"[red]error:[/] {escape(str(exc))}", soft_wrap=True)

@@ -76,6 +76,28 @@ class Prediction:
     value: float
     evidence: str
     extractor: str
+    confidence: float = 1.0
+
+
+# Confidence bins of the reliability table: a calibrated 0.9 must be right 9 times in 10.
+BINS = (0.0, 0.5, 0.7, 0.8, 0.9, 1.0001)
+
+
+def reliability(gold: Gold, predictions: dict[str, list[Prediction]]) -> list[dict[str, Any]]:
+    """Per confidence bin: how many predicted facts, and the share that are right (a gold
+    fact of the document, required or optional)."""
+    rows = []
+    for lo, hi in zip(BINS, BINS[1:], strict=False):
+        n = right = 0
+        for doc, preds in predictions.items():
+            golds = [g for g in gold.facts if g.doc == doc]
+            for p in _unique_preds(preds):
+                if lo <= p.confidence < hi:
+                    n += 1
+                    right += any(_key_match(p, g) for g in golds)
+        rows.append({"bin": f"{lo:.1f}-{min(hi, 1.0):.1f}", "facts": n,
+                     "right": round(right / n, 4) if n else None})
+    return rows
 
 
 def _same(a: float, b: float) -> bool:
@@ -202,18 +224,71 @@ def predict(gold: Gold, docs_dir: Path) -> tuple[dict[str, list[Prediction]], di
         except ReaderError as exc:
             errors.append({"doc": name, "error": str(exc)})
             continue
+        # what analysts compare: the verified figures of the reporting unit itself (contract v2)
         predictions[name] = [
-            Prediction(name, f.metric, f.kind, f.value, f.evidence, f.extractor) for f in extraction.facts
+            Prediction(name, f.metric, f.kind, f.value, f.evidence, f.extractor, f.confidence)
+            for f in extraction.facts if f.accepted and f.scope == "self"
         ]
         metas[name] = {k: getattr(extraction.meta, k, None) for k in META_FIELDS}
     return predictions, metas, errors
 
 
-def evaluate(gold_path: Path, docs_dir: Path) -> dict[str, Any]:
+def predict_from_warehouse(gold: Gold, warehouse: Path) -> tuple[dict[str, list[Prediction]], dict[str, dict],
+                                                                  list[dict]]:
+    """What analysts see: the `facts` view (verified, scope self) and the `documents` view of a
+    warehouse, for every gold document loaded there (matched by file name)."""
+    from commune_metrics.warehouse import connect_readonly
+
+    con = connect_readonly(warehouse)
+    try:
+        rows = con.execute("SELECT source_file, metric, kind, value, evidence, extractor, confidence "
+                           "FROM facts WHERE scope = 'self'").fetchall()
+        docs = con.execute(f"SELECT source_file, status, {', '.join(META_FIELDS)} FROM documents").fetchall()
+    finally:
+        con.close()
+    predictions: dict[str, list[Prediction]] = {}
+    metas: dict[str, dict] = {}
+    errors: list[dict] = []
+    wanted = set(gold.docs)
+    for name, status, *meta in docs:
+        if name in wanted and status == "loaded":
+            metas[name] = dict(zip(META_FIELDS, meta, strict=True))
+            predictions.setdefault(name, [])
+    for name, metric, kind, value, evidence, extractor, confidence in rows:
+        if name in wanted:
+            predictions.setdefault(name, []).append(
+                Prediction(name, metric, kind, float(value), evidence, extractor, float(confidence)))
+    errors += [{"doc": n, "error": f"not a current document of {warehouse}"}
+               for n in gold.docs if n not in metas]
+    return predictions, metas, errors
+
+
+def ingest_copy(docs_dir: Path, workdir: Path) -> Path:
+    """Ingest a copy of every file of docs_dir into a new warehouse under workdir (the originals
+    are never touched); return the warehouse."""
+    import shutil
+
+    from commune_metrics.ingest.inbox import ingest
+
+    inbox = workdir / "inbox"
+    shutil.copytree(docs_dir, inbox)
+    warehouse = workdir / "warehouse.duckdb"
+    ingest([inbox], warehouse=warehouse, archive_root=workdir / "archive", settle_seconds=0)
+    return warehouse
+
+
+def evaluate(gold_path: Path, docs_dir: Path | None = None, warehouse: Path | None = None) -> dict[str, Any]:
+    """Score the extractor in memory (docs_dir), or the views of a warehouse (warehouse)."""
     gold = load_gold(gold_path)
-    predictions, metas, errors = predict(gold, docs_dir)
+    if warehouse is not None:
+        predictions, metas, errors = predict_from_warehouse(gold, warehouse)
+    else:
+        assert docs_dir is not None
+        predictions, metas, errors = predict(gold, docs_dir)
     report = score(gold, predictions, metas)
+    report["reliability"] = reliability(gold, predictions)
     report["errors"] = errors
+    report["source"] = f"warehouse {warehouse}" if warehouse is not None else f"extractor on {docs_dir}"
     return report
 
 
@@ -241,6 +316,12 @@ def _print_report(report: dict[str, Any]) -> None:
         acc = "-" if s["accuracy"] is None else f"{s['accuracy']:.2f}"
         meta.add_row(name, acc, f"{s['correct']}/{s['total']}")
     console.print(meta)
+    rel = Table(title="Reliability (confidence of the facts scored; share that are right)")
+    for col in ("confidence", "facts", "right"):
+        rel.add_column(col, justify="right")
+    for row in report.get("reliability", []):
+        rel.add_row(row["bin"], str(row["facts"]), "-" if row["right"] is None else f"{row['right']:.2f}")
+    console.print(rel)
     for title, rows in (("Misses", report["misses"]), ("False hits", report["false_hits"])):
         if not rows:
             continue
@@ -256,17 +337,33 @@ def _print_report(report: dict[str, Any]) -> None:
         console.print(f"  [red]error[/red] {e['doc']}: {e['error']}")
 
 
-def run_eval(gold: Path, docs: Path, as_json: bool = False) -> int:
-    """Print the evaluation report (rich, or JSON with as_json); return the exit code."""
-    gold, docs = Path(gold), Path(docs)
+def run_eval(gold: Path, docs: Path | None, as_json: bool = False, warehouse: Path | None = None,
+             through_warehouse: bool = False) -> int:
+    """Print the evaluation report (rich, or JSON with as_json); return the exit code.
+    With `warehouse`, score that warehouse's views; with `through_warehouse`, ingest a copy of
+    `docs` into a temporary warehouse first and score its views (what analysts see)."""
+    import tempfile
+
+    gold = Path(gold)
     if not gold.is_file():
         print(f"gold file not found: {gold}")
         return 2
-    if not docs.is_dir():
+    if docs is None and warehouse is None:
+        print("give --docs DIR, or --warehouse FILE")
+        return 2
+    if docs is not None and not Path(docs).is_dir():
         print(f"documents folder not found: {docs}")
         return 2
+    if warehouse is not None and not Path(warehouse).is_file():
+        print(f"warehouse not found: {warehouse}")
+        return 2
     try:
-        report = evaluate(gold, docs)
+        if through_warehouse and docs is not None:
+            with tempfile.TemporaryDirectory(prefix="cm-eval-") as tmp:
+                report = evaluate(gold, warehouse=ingest_copy(Path(docs), Path(tmp)))
+                report["source"] = f"ingest of a copy of {docs}, then the views"
+        else:
+            report = evaluate(gold, None if docs is None else Path(docs), warehouse)
     except GoldError as exc:
         print(f"bad gold file: {exc}")
         return 2

@@ -213,8 +213,12 @@ def test_facts_corrected_applies_value_and_rejection(wh: Path):
     assert gap == (79.5, False)
     rated = {r[0] for r in query(wh, "SELECT metric FROM fact_rates_30d")}
     assert "dossiers.received_offline" not in rated and "dossiers.received" in rated
-    # the original fact rows are untouched
-    assert query(wh, "SELECT value FROM facts WHERE metric = 'dossiers.received'") == [(5676.0,)]
+    # facts shows the corrected value beside what was read; the fact rows themselves are untouched
+    assert query(wh, "SELECT value, original_value, corrected_by, corrected_why FROM facts "
+                     "WHERE metric = 'dossiers.received'") == [(5679.0, 5676.0, "analyst", "đối chiếu sổ")]
+    assert query(wh, "SELECT value, rejected FROM facts WHERE metric = 'dossiers.received_offline'") == [
+        (None, True)]
+    assert query(wh, "SELECT value FROM fact_history WHERE metric = 'dossiers.received'") == [(5676.0,)]
 
 
 def test_corrections_survive_reingestion_and_new_versions_are_reported(wh: Path):

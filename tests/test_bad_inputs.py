@@ -345,17 +345,26 @@ def test_docx_external_relationships_and_entities_are_never_fetched(
 # --- formats and encodings ---------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", ["bang.xls", "bang.xlsx", "cu.doc", "anh.png", "khong_duoi", "bao_cao.odt"])
+@pytest.mark.parametrize("name", ["slides.pptx", "bang.numbers", "anh.png", "khong_duoi", "bao_cao.rtf"])
 def test_unsupported_extensions(tmp_path: Path, name: str) -> None:
     err = _refused(_write(tmp_path, name, b"PK\x03\x04 whatever"), UnsupportedFormatError)
-    assert ".pdf" in err.reason
+    assert "supported types: .pdf, .docx, .doc, .odt, .txt, .xlsx, .xls, .ods, .zip" in err.reason
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "expected"),
+    [
+        ("cp1258.txt", "Báo cáo tài chính".encode("cp1258"), "Báo cáo tài chính"),
+        ("latin1.txt", "Báo cáo".encode("latin-1"), "Báo cáo"),  # the same bytes as in Windows-1258
+    ],
+)
+def test_short_legacy_text_is_decoded(tmp_path: Path, name: str, data: bytes, expected: str) -> None:
+    assert load_document(_write(tmp_path, name, data), Limits()).text == expected
 
 
 @pytest.mark.parametrize(
     ("name", "data"),
     [
-        ("cp1258.txt", "Báo cáo tài chính".encode("cp1258")),
-        ("latin1.txt", "Báo cáo".encode("latin-1")),
         ("utf16_no_bom.txt", "Báo cáo số liệu".encode("utf-16-le")),
         ("binary.txt", bytes(range(256))),
     ],

@@ -20,7 +20,7 @@ ENV = {**os.environ, "PYTHONPATH": str(REPO), "CM_SETTLE_SECONDS": "0", "CM_LOCK
 def make_reports(folder: Path, numbers: range) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     for i in numbers:
-        # No commune or period in the text: each file is its own report (identity = file name).
+        # No commune or period in the text: each file is its own report (its subject's number differs).
         (folder / f"bc_{i:03d}.txt").write_text(
             f"BÁO CÁO\nKết quả công tác số {i}.\nBộ phận Một cửa tiếp nhận {100 + i} hồ sơ, "
             f"trong đó {50 + i} hồ sơ trực tuyến.\n",
@@ -40,6 +40,8 @@ def start_ingest(inbox: Path, warehouse: Path, archive: Path) -> subprocess.Pope
             str(warehouse),
             "--archive",
             str(archive),
+            "--inbox",  # the folder is the inbox: drained
+            str(inbox),
             "--json",
         ],
         cwd=REPO,

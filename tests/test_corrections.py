@@ -65,8 +65,9 @@ def test_corrections_reach_the_comparison_and_latest_views(loaded):
     correct_fact(wh, fid(doc, "dossiers.received"), None, True, "không dùng", "lan")
     assert query(wh, "SELECT count(*) FROM commune_latest WHERE metric = 'dossiers.received'") == [(0,)]
     assert query(wh, "SELECT online_share FROM comparison")[0][0] is None
-    # the contract view keeps what the extractor read
-    assert query(wh, "SELECT value FROM facts WHERE metric = 'dossiers.received'") == [(5676.0,)]
+    # the contract view shows the rejection and keeps what the extractor read
+    assert query(wh, "SELECT value, original_value, rejected, corrected_why FROM facts "
+                     "WHERE metric = 'dossiers.received'") == [(None, 5676.0, True, "không dùng")]
 
 
 def test_fact_id_is_case_and_space_tolerant(loaded):
@@ -128,6 +129,21 @@ def test_csv_with_key_columns_and_decimal_comma(loaded, tmp_path):
     assert corrected(wh, "dossiers.received_online")[0] == 5296.5
 
 
+def test_semicolon_csv_as_excel_saves_it_in_vietnamese(loaded, tmp_path):
+    """Excel in a comma-decimal locale separates fields with ';' and writes 5296,5 unquoted."""
+    wh, doc = loaded
+    csv_path = tmp_path / "excel.csv"
+    csv_path.write_bytes(
+        ("\ufefffact_id;value;reject;note;who\r\n"
+         f"{fid(doc, 'dossiers.received_online')};5296,5;;số lẻ, kiểm tra lại;lan\r\n"
+         f"{fid(doc, 'dossiers.received_offline')};;có;trùng;lan\r\n").encode()
+    )
+    assert apply_corrections_csv(wh, csv_path) == 2
+    expected = (5296.5, 5297.0, True, False, "số lẻ, kiểm tra lại")
+    assert corrected(wh, "dossiers.received_online")[:5] == expected
+    assert corrected(wh, "dossiers.received_offline")[3] is True
+
+
 @pytest.mark.parametrize(
     "body, message",
     [
@@ -161,9 +177,9 @@ def test_malformed_csv_is_refused_with_its_line(loaded, tmp_path, body, message)
     ],
 )
 def test_csv_values_are_read_the_vietnamese_way(text, value):
-    from commune_metrics.warehouse.corrections import _parse_value
+    from commune_metrics.warehouse.corrections import parse_value
 
-    assert _parse_value(text, "here") == value
+    assert parse_value(text, "here") == value
 
 
 def test_default_csv_is_applied_after_ingest_and_survives_reingest(tmp_path, monkeypatch):

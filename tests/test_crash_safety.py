@@ -41,7 +41,7 @@ def _cli(tmp_path: Path, *args: str) -> list[str]:
 
 def _ingest_cmd(tmp_path: Path, inbox: Path) -> list[str]:
     return _cli(tmp_path, "ingest", str(inbox), "--warehouse", str(tmp_path / "wh.duckdb"),
-                "--archive", str(tmp_path / "archive"))
+                "--archive", str(tmp_path / "archive"), "--inbox", str(inbox))
 
 
 def _sha(path: Path) -> str:
@@ -70,6 +70,10 @@ def check_consistent(inbox: HostileInbox, warehouse: Path, archive: Path) -> Cou
         # committed: a kill before that leaves no warehouse, never one without tables.
         assert "document_versions" in tables, "a warehouse file without its schema"
         loaded = {h for (h,) in con.execute("SELECT sha256 FROM document_versions").fetchall()}
+        # other bytes with the text of a loaded version are unchanged: their row is in run_files
+        loaded |= {h for (h,) in con.execute(
+            "SELECT sha256 FROM run_files WHERE outcome = 'unchanged' AND reason LIKE 'same text as%'"
+        ).fetchall()}
         quarantined = {h for (h,) in con.execute("SELECT sha256 FROM quarantine_rows").fetchall()}
         half = con.execute(
             """SELECT d.doc_id, d.fact_count, d.flag_count,
@@ -133,7 +137,7 @@ import sys
 import commune_metrics.flows  # noqa: F401  (Prefect offline defaults first)
 from commune_metrics.flows.ingest import ingest_inbox
 summary = ingest_inbox(paths=[sys.argv[1]], warehouse=sys.argv[2], archive_root=sys.argv[3],
-                       settle_seconds=0, trigger="prefect")
+                       settle_seconds=0, trigger="prefect", inbox=sys.argv[1])
 print("flow", summary.run_id, dict(summary.counts), summary.error)
 """
 

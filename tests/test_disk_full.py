@@ -72,7 +72,7 @@ def test_disk_full_while_loading_is_one_line_and_the_next_run_works(
 
     inbox = tmp_path / "inbox"
     _reports(inbox, 2)
-    argv = ["ingest", str(inbox), "--warehouse", str(tmp_path / "w.duckdb"),
+    argv = ["ingest", str(inbox), "--inbox", str(inbox), "--warehouse", str(tmp_path / "w.duckdb"),
             "--archive", str(tmp_path / "raw")]
 
     def full(self, doc_id, result):
@@ -176,7 +176,7 @@ DRIVER = textwrap.dedent('''
     if mode == "warehouse":
         sh("mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mnt))
         wh, arch = mnt / "w.duckdb", work / "archive"
-        common = ["--warehouse", str(wh), "--archive", str(arch)]
+        common = ["--warehouse", str(wh), "--archive", str(arch), "--inbox", str(inbox)]
         report["first"] = cli("ingest", str(work / "first"), *common)
         fill()
         report["full"] = cli("ingest", str(inbox), *common)
@@ -187,7 +187,7 @@ DRIVER = textwrap.dedent('''
         report["inbox_after"] = sorted(p.name for p in inbox.iterdir())
     else:
         sh("mount", "-t", "tmpfs", "-o", "size=" + os.environ["ARCHIVE_KB"] + "k", "tmpfs", str(mnt))
-        common = ["--warehouse", str(work / "w.duckdb"), "--archive", str(mnt)]
+        common = ["--warehouse", str(work / "w.duckdb"), "--archive", str(mnt), "--inbox", str(inbox)]
         report["full"] = cli("ingest", str(inbox), *common)
         report["archived"] = files(mnt)
         report["inbox_left"] = files(inbox)

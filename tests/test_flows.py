@@ -48,6 +48,7 @@ def drop(corpus_dir: Path, inbox: Path) -> list[str]:
 def flow_args(tmp_path: Path) -> dict:
     return {
         "paths": [str(tmp_path / "inbox")],
+        "inbox": str(tmp_path / "inbox"),  # drained
         "warehouse": str(tmp_path / "w.duckdb"),
         "archive_root": str(tmp_path / "raw"),
         "settle_seconds": 0,

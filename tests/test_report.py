@@ -16,8 +16,14 @@ import pytest
 
 from commune_metrics.core.model import DocMeta, Fact
 from commune_metrics.report import build_report
-from commune_metrics.report.data import COMPARISON, FACTS, TABLES
-from commune_metrics.report.excel import METRIC_LABEL_COLUMN, sheet_columns
+from commune_metrics.report.data import COMPARISON, FACTS, QUARANTINE, REPLACED, TABLES
+from commune_metrics.report.excel import (
+    ENUM_LABELS,
+    METRIC_LABEL_COLUMN,
+    PERCENT_COLUMNS,
+    UNIT_VALUE_COLUMNS,
+    sheet_columns,
+)
 from commune_metrics.report.labels import column_label
 from tests.test_analysis_views import Doc, load_docs, query, report
 from tools.samples.generator import METRIC_UNITS, compose_corpus
@@ -115,6 +121,23 @@ def test_html_has_vietnamese_sections_and_evidence_links(built):
     assert "received_eq_online_plus_offline" in html  # the planted flag is listed
 
 
+def _table_html(html: str, table_id: str) -> str:
+    return re.search(rf'<table[^>]*id="{table_id}".*?</table>', html, flags=re.S).group(0)
+
+
+def test_html_lists_the_province_wherever_communes_are_listed_and_marks_derived_shares(built):
+    _, html_path, _ = built
+    html = html_path.read_text(encoding="utf-8")
+    for table_id in ("comparison-table", "targets-table", "rates-table"):
+        assert "<th>Tỉnh/thành phố</th>" in _table_html(html, table_id), table_id
+    rates = _table_html(html, "rates-table")
+    assert "Quảng Ngãi" in rates
+    comparison = _table_html(html, "comparison-table")
+    # Minh Long wrote 90 of 96 computers with antivirus and no share: 93,75 % derived.
+    assert re.search(r'93,75%<span class="derived" title="tính từ số đếm 90/96">\*</span>', comparison)
+    assert re.search(r'<td class="num blank"[^>]*>–</td>', comparison)  # a blank says why
+
+
 def run_chromium(*args: str, user_dir: Path) -> subprocess.CompletedProcess:
     cmd = [
         CHROMIUM,
@@ -176,12 +199,79 @@ def test_excel_matches_views_row_for_row(built):
             for c in shown:
                 if c == METRIC_LABEL_COLUMN:
                     continue
-                expected = vals[c]
-                if isinstance(expected, date) and not isinstance(expected, datetime):
-                    expected = datetime(expected.year, expected.month, expected.day)
-                if isinstance(expected, float):
-                    expected = pytest.approx(expected, rel=1e-12)  # Excel keeps 15 digits
-                assert xvals[c] == expected, (table.name, c)
+                assert xvals[c] == _expected_cell(c, vals), (table.name, c, vals[c], xvals[c])
+
+
+def _expected_cell(column: str, row: dict) -> object:
+    """What an analyst must find in the cell for this view value (see report/excel.py)."""
+    value = row[column]
+    if value is None:
+        return None
+    if column == "ward_code":
+        return f"{value:05d}"  # zero-padded text
+    if isinstance(value, bool):
+        return "có" if value else "không"
+    percent = column in PERCENT_COLUMNS or (column in UNIT_VALUE_COLUMNS and row.get("unit") == "percent")
+    if percent:
+        return pytest.approx(value / 100, rel=1e-12)  # a fraction shown with a percent format
+    if column in ENUM_LABELS:
+        return ENUM_LABELS[column].get(value, value)
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return datetime(value.year, value.month, value.day)
+    if isinstance(value, float):
+        return pytest.approx(value, rel=1e-12)  # Excel keeps 15 digits
+    return value
+
+
+def test_excel_formats_percentages_and_ward_codes_and_speaks_vietnamese(built):
+    _, _, xlsx_path = built
+    wb = openpyxl.load_workbook(xlsx_path)
+    ws = wb[COMPARISON]
+    header = [c.value for c in ws[1]]
+    online = header.index(column_label("online_share")) + 1
+    ward = header.index(column_label("ward_code")) + 1
+    shares = [ws.cell(row=r, column=online) for r in range(2, ws.max_row + 1)]
+    assert any(c.value is not None for c in shares)
+    for cell in shares:
+        if cell.value is not None:
+            assert 0 <= cell.value <= 1 and "%" in cell.number_format
+    codes = [ws.cell(row=r, column=ward).value for r in range(2, ws.max_row + 1)]
+    assert "21361" in codes and all(c is None or (isinstance(c, str) and len(c) == 5) for c in codes)
+    facts = wb[FACTS]
+    fheader = [c.value for c in facts[1]]
+    kinds = {facts.cell(row=r, column=fheader.index(column_label("kind")) + 1).value
+             for r in range(2, facts.max_row + 1)}
+    units = {facts.cell(row=r, column=fheader.index(column_label("unit")) + 1).value
+             for r in range(2, facts.max_row + 1)}
+    assert kinds <= {"thực hiện", "mục tiêu"} and "actual" not in units and "percent" not in units
+    assert set(ENUM_LABELS) >= {"kind", "unit", "qualifier", "doc_type", "scope", "review_status"}
+
+
+def test_quarantine_and_replaced_documents_have_sheets_and_sections(tmp_path):
+    from commune_metrics.ingest.process import ProcessResult
+    from commune_metrics.warehouse import open_warehouse
+
+    wh = tmp_path / "wh.duckdb"
+    first = report("Minh Long", 21361, start=date(2025, 7, 1), end=date(2025, 7, 31), name="bc_t7.txt")
+    first.add("computers.total", 96)
+    resent = report("Minh Long", 21361, start=date(2025, 7, 1), end=date(2025, 7, 31), name="bc_t7_sua.txt")
+    resent.add("computers.total", 98)
+    resent.salt = "v2"
+    load_docs(wh, [first])
+    load_docs(wh, [resent])
+    with open_warehouse(wh) as w:
+        run = w.start_run("test")
+        w.load(ProcessResult("hong.pdf", "/x/hong.pdf", "ab" * 32, 7, "quarantined", code="corrupt",
+                             reason="cannot be read"), run)
+    build_report(wh, tmp_path / "r.html", tmp_path / "r.xlsx", corrections_csv=None)
+    wb = openpyxl.load_workbook(tmp_path / "r.xlsx")
+    replaced = list(wb[REPLACED].iter_rows(values_only=True))
+    assert len(replaced) == 2 and replaced[1][0] == "bc_t7.txt" and "bc_t7_sua.txt" in replaced[1]
+    quarantined = list(wb[QUARANTINE].iter_rows(values_only=True))
+    assert len(quarantined) == 2 and quarantined[1][0] == "hong.pdf"
+    html = (tmp_path / "r.html").read_text(encoding="utf-8")
+    assert 'id="replaced"' in html and "bc_t7_sua.txt (v2)" in html
+    assert 'id="quarantine"' in html and "hong.pdf" in html
 
 
 def test_excel_numbers_are_numbers_and_labels_are_vietnamese(built):
@@ -193,7 +283,7 @@ def test_excel_numbers_are_numbers_and_labels_are_vietnamese(built):
     label_col = header.index(column_label(METRIC_LABEL_COLUMN)) + 1
     values = [ws.cell(row=r, column=value_col).value for r in range(2, ws.max_row + 1)]
     assert values and all(isinstance(v, int | float) for v in values if v is not None)
-    comparison = pd.read_excel(xlsx_path, sheet_name=COMPARISON)
+    comparison = pd.read_excel(xlsx_path, sheet_name=COMPARISON, engine="openpyxl")
     assert column_label("online_share") in comparison.columns
     assert pd.api.types.is_numeric_dtype(comparison[column_label("online_share")])
     labels = {ws.cell(row=r, column=label_col).value for r in range(2, ws.max_row + 1)}

@@ -23,7 +23,7 @@ REPO_RULES = RULES_DIR
 
 @pytest.fixture()
 def rules_copy(tmp_path: Path) -> Path:
-    for name in ("metrics.yaml", "vocabulary.yaml"):
+    for name in ("metrics.yaml", "vocabulary.yaml", "grammar.yaml", "scoring.yaml"):
         shutil.copy(REPO_RULES / name, tmp_path / name)
     return tmp_path
 

@@ -47,6 +47,8 @@ CONTRACT = {
         "evidence",
         "extractor",
         "confidence",
+        "fact_id",  # v2
+        "scope",  # v2
     ],
     "documents": [
         "source_file",
@@ -72,6 +74,8 @@ CONTRACT_TYPES = {
     ("facts", "period_start"): "DATE",
     ("facts", "page"): "INTEGER",
     ("facts", "confidence"): "DOUBLE",
+    ("facts", "fact_id"): "VARCHAR",
+    ("facts", "scope"): "VARCHAR",
     ("facts", "char_start"): "INTEGER",
 }
 
@@ -89,6 +93,7 @@ def result(
     commune: str | None = "Tân Thành",
     period: tuple[date, date] | None = (date(2025, 7, 1), date(2025, 7, 31)),
     flags: list[Flag] | None = None,
+    subject: str | None = None,
 ) -> ProcessResult:
     meta = DocMeta(
         doc_type="report",
@@ -97,6 +102,7 @@ def result(
         ward_code=ward,
         period_start=period[0] if period else None,
         period_end=period[1] if period else None,
+        subject=subject,
     )
     sha = hashlib.sha256(f"{name}|{salt}".encode()).hexdigest()
     return ProcessResult(
@@ -217,28 +223,29 @@ def test_corrected_resend_becomes_current_and_old_version_is_history(wh_path: Pa
 
 def test_resend_whose_period_is_now_readable_replaces_the_undated_version(wh_path: Path) -> None:
     # A poor scan gave no period; the better scan of the same file does: one report, two versions.
-    v1 = result("bc_scan.pdf", fact("dossiers.received", 72), period=None)
-    v2 = result("bc_scan.pdf", fact("dossiers.received", 726), salt="rescanned")
+    subject = "Kết quả giải quyết thủ tục hành chính tháng 7 năm 2025"
+    v1 = result("bc_scan.pdf", fact("dossiers.received", 72), period=None, subject=subject)
+    v2 = result("bc_scan.pdf", fact("dossiers.received", 726), salt="rescanned", subject=subject)
     o1, o2 = load(wh_path, v1, v2)
     assert (o2.version, o2.replaced_version) == (2, 1)
     assert query(wh_path, "SELECT value FROM facts") == [(726.0,)]
-    # An undated report under another name is still another report.
-    other = result("bc_khac.pdf", fact("dossiers.received", 5), period=None, salt="other")
+    # An undated report on another subject is still another report.
+    other = result("bc_khac.pdf", fact("dossiers.received", 5), period=None, salt="other",
+                   subject="Tình hình triển khai Nghị quyết 57 và vận hành hệ thống công nghệ thông tin")
     assert load(wh_path, other)[0].version == 1
     assert query(wh_path, "SELECT count(*) FROM documents WHERE status = 'loaded'") == [(2,)]
 
 
-def test_identity_key_falls_back_to_file_name_when_metadata_is_missing() -> None:
+def test_identity_key_names_slot_period_and_number_or_subject_never_the_file() -> None:
     full = DocMeta(
-        doc_type="report", ward_code=4, period_start=date(2025, 1, 1), period_end=date(2025, 1, 31)
+        doc_type="report", ward_code=4, period_start=date(2025, 1, 1), period_end=date(2025, 1, 31),
+        doc_number="87/BC-UBND",
     )
     assert document_key(full, "a.pdf") == document_key(full, "b.docx")
-    no_period = DocMeta(doc_type="report", ward_code=4)
-    assert document_key(no_period, "a.pdf") != document_key(no_period, "b.pdf")
-    assert document_key(no_period, "BC Thang 7.pdf") == document_key(no_period, "bc thang 7.docx")
-    assert document_key(None, "x.txt") != document_key(None, "y.txt")
-    by_name = DocMeta(doc_type="plan", commune="Tân Thành", province="Thanh Hóa", as_of=date(2025, 6, 30))
-    assert "commune:" in document_key(by_name, "z.pdf") and "file:" not in document_key(by_name, "z.pdf")
+    assert document_key(full).endswith("|no:87/BC-UBND") and "ward:4" in document_key(full)
+    by_subject = DocMeta(doc_type="plan", commune="Tân Thành", province="Thanh Hóa", subject="Kế hoạch CĐS")
+    assert "commune:" in document_key(by_subject) and "subject:kế hoạch cđs" in document_key(by_subject)
+    assert document_key(None, text_sha256="ab" * 32).endswith("text:" + "ab" * 8)
 
 
 def test_quarantine_counts_attempts_and_clears_on_success(wh_path: Path) -> None:

@@ -6,7 +6,8 @@ and NOTES.md. The split is by document, about one third to `test`, taken per lab
 searches differ in level and kind) by the order of sha256(name): deterministic, and blind to
 content. Run once; later documents are appended with an explicit split.
 
-    python -m tools.real_corpus
+    python -m tools.real_corpus                    # the first assembly (labellers a-d)
+    python -m tools.real_corpus --append e f       # later labellers: every document to `dev`
 """
 
 from __future__ import annotations
@@ -23,7 +24,36 @@ def _rows(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
+def append(labellers: list[str], split: str = "dev") -> None:
+    """Add later labellers' documents, all to one split (`test` stays as first scored)."""
+    with (ROOT / "sources.jsonl").open("a", encoding="utf-8") as out:
+        for who in labellers:
+            for r in _rows(ROOT / f"sources_{who}.jsonl"):
+                out.write(json.dumps({**r, "labeller": who, "split": split}, ensure_ascii=False) + "\n")
+    gold_path = ROOT / f"gold_{split}.jsonl"
+    rows = _rows(gold_path)
+    notes = (ROOT / "NOTES.md").read_text(encoding="utf-8")
+    for who in labellers:
+        rows += _rows(ROOT / f"gold_{who}.jsonl")
+        notes += f"\n## Labeller {who} (added to `{split}` after the first scoring)\n\n" + (
+            ROOT / f"NOTES_{who}.md").read_text(encoding="utf-8")
+    rows.sort(key=lambda g: "doc_meta" not in g)
+    with gold_path.open("w", encoding="utf-8") as fh:
+        for g in rows:
+            fh.write(json.dumps(g, ensure_ascii=False) + "\n")
+    (ROOT / "NOTES.md").write_text(notes, encoding="utf-8")
+    for who in labellers:
+        for stem in ("sources", "gold"):
+            (ROOT / f"{stem}_{who}.jsonl").unlink()
+        (ROOT / f"NOTES_{who}.md").unlink()
+
+
 def main() -> None:
+    import sys
+
+    if sys.argv[1:2] == ["--append"]:
+        append(sys.argv[2:])
+        return
     sources: list[dict] = []
     gold = {"dev": [], "test": []}
     notes = ["# Judgement calls of the real-text corpus\n",

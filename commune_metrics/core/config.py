@@ -21,9 +21,22 @@ def _project_root() -> Path:
 
 PROJECT_ROOT = _project_root()
 DATA_DIR = Path(os.environ.get("CM_DATA_DIR", PROJECT_ROOT / "data"))
-DEFAULT_INBOX = DATA_DIR / "raw" / "inbox"
+# Only this folder is drained (files moved out after their load commits); files given from
+# anywhere else are read in place. CM_INBOX moves it, e.g. for the nightly job.
+DEFAULT_INBOX = Path(os.environ.get("CM_INBOX", DATA_DIR / "raw" / "inbox"))
 DEFAULT_WAREHOUSE = DATA_DIR / "warehouse" / "warehouse.duckdb"
-SUPPORTED_SUFFIXES = (".pdf", ".docx", ".txt")
+# Reports (text, Word, OpenDocument), annexes (spreadsheets) and archives of these.
+DOCUMENT_SUFFIXES = (".pdf", ".docx", ".doc", ".odt", ".txt")
+SPREADSHEET_SUFFIXES = (".xlsx", ".xls", ".ods")
+ARCHIVE_SUFFIXES = (".zip",)
+SUPPORTED_SUFFIXES = DOCUMENT_SUFFIXES + SPREADSHEET_SUFFIXES + ARCHIVE_SUFFIXES
+
+
+def serve_state_path(warehouse: Path) -> Path:
+    """Where `serve` says it is running (pid, cron, API URL), for `status`: beside the warehouse
+    it loads, so both commands agree without sharing Prefect's settings."""
+    warehouse = Path(warehouse)
+    return warehouse.with_name(warehouse.name + ".serve.json")
 
 
 def _env_float(name: str, default: float) -> float:

@@ -24,6 +24,7 @@ class RawDocument:
     file_type: str  # "pdf" | "docx" | "txt"
     pages: list[RawPage]
     paginated: bool = True  # False for TXT/DOCX: page numbers are not meaningful
+    encoding_fixed: str | None = None  # tcvn3 / vni / cp1258: legacy text converted to Unicode
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,7 @@ class Document:
     raw_text: str  # as extracted, kept for audit
     pages: list[PageSpan] = field(default_factory=list)
     paginated: bool = True
+    encoding_fixed: str | None = None
 
     @property
     def ocr_pages(self) -> list[int]:

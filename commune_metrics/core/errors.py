@@ -56,3 +56,15 @@ class ZipBombError(ReaderError):
 
 class OcrError(ReaderError):
     code = "ocr_failed"
+
+
+class UnsafePathError(ReaderError):
+    """A member of an archive whose path would land outside its folder, or a symlink."""
+
+    code = "unsafe_path"
+
+
+class ToolMissingError(ReaderError):
+    """A reader's external tool (catdoc/antiword for .doc) is not installed: not the file's fault."""
+
+    code = "reader_missing"

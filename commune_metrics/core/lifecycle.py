@@ -275,7 +275,9 @@ class StopOnSignal:
             signal.signal(sig, handler)
         self._previous.clear()
 
-    def _handle(self, signum: int, _frame) -> None:
+    def request(self, signum: int) -> None:
+        """Note a stop without raising (for code that stops by itself, e.g. an event loop's
+        signal handler): the first starts the deadline, a second exits at once."""
         global _stop_signal
         if self.signum is not None:
             self.exit_now(signum)
@@ -283,6 +285,9 @@ class StopOnSignal:
         timer = threading.Timer(self.deadline, self.exit_now, args=(signum,))
         timer.daemon = True
         timer.start()
+
+    def _handle(self, signum: int, _frame) -> None:
+        self.request(signum)
         raise Stopped(signum)
 
     def exit_now(self, signum: int | None = None) -> None:

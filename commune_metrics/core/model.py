@@ -25,6 +25,15 @@ class Fact:
     extractor: str  # rule id or model name that produced it
     confidence: float
     page: int | None = None
+    # whose figure: self / sub_unit / other_unit / higher_level / earlier_period / unknown
+    scope: str = "self"
+    status: str = "accepted"  # accepted: goes to `facts`; review: held back (see reason)
+    reason: str | None = None  # why a candidate is held for review
+    value_start: int | None = None  # where the value is written (inside the evidence span)
+
+    @property
+    def accepted(self) -> bool:
+        return self.status == "accepted"
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -41,6 +50,9 @@ class DocMeta:
     as_of: date | None = None
     issued_on: date | None = None
     signer: str | None = None
+    level: str | None = None  # the reporting unit's level: commune / district / province / national
+    doc_number: str | None = None  # the document's own number: "87/BC-UBND" from "Số: 87/BC-UBND"
+    subject: str | None = None  # trích yếu: the title lines under BÁO CÁO / KẾ HOẠCH
 
 
 @dataclass
@@ -86,6 +98,13 @@ class ProcessResult:
     code: str | None = None  # ReaderError code when quarantined / error
     reason: str | None = None
     seconds: float = 0.0
+    encoding_fixed: str | None = None  # tcvn3 / vni / cp1258: the text was converted to Unicode
+    text_sha256: str | None = None  # of the normalized text: same text in other bytes is unchanged
+    text_signature: list[int] | None = None  # MinHash of the text (core.similarity)
+    # The normalized text evidence spans index into, and where each page starts in it (None for
+    # TXT/DOCX): stored so the review page can show every fact in its document.
+    text: str | None = None
+    page_starts: list[int] | None = None
 
     @property
     def ok(self) -> bool:

@@ -10,11 +10,13 @@ import functools
 
 from commune_metrics.core.document import Document
 from commune_metrics.core.model import Extraction, Fact
+from commune_metrics.extract.doc_identity import detect_doc_number, detect_subject
 from commune_metrics.extract.facts import FactFinder
 from commune_metrics.extract.metadata import extract_meta
 from commune_metrics.extract.rules import get_rules
 from commune_metrics.extract.sentences import split_sentences
 from commune_metrics.extract.tables import SEP, cell_sentences, table_blocks
+from commune_metrics.extract.verifier import Context, default_verifier
 
 
 @functools.lru_cache(maxsize=1)
@@ -30,10 +32,18 @@ def _lower_same_length(text: str) -> str:
     return "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
 
 
-def extract_facts(doc: Document, doc_type: str) -> list[Fact]:
+def extract_facts(doc: Document, doc_type: str, level: str | None = None,
+                  own_name: str | None = None, verify: bool = True) -> list[Fact]:
+    """Every candidate figure of the document with its scope, plausibility and (with `verify`)
+    the verifier's calibrated confidence; unsure or implausible ones have status "review".
+    `level` and `own_name` describe the reporting unit (read from the text when not given)."""
     finder = _finder()
     rules = finder.rules
     text = doc.text
+    scope = rules.scope
+    assert scope is not None
+    if level is None:
+        level = scope.doc_level(text)
     low = _lower_same_length(text)
     facts: list[Fact] = []
     sentences = split_sentences(text)
@@ -52,20 +62,58 @@ def extract_facts(doc: Document, doc_type: str) -> list[Fact]:
             continue
         for fact in finder.sentence_facts(sent, text, low, default_kind(sent)):
             fact.page = doc.page_at(fact.char_start)
+            at = fact.value_start if fact.value_start is not None else fact.char_end
+            fact.scope = scope.fact_scope(text, sent.start, at, at + 1, sent.heading, level, own_name)
             facts.append(fact)
     for block in table_blocks(sentences):
-        for cell in cell_sentences(block):
+        for cell in cell_sentences(block, rules.grammar):
             syn = cell.sentence
             kind = cell.kind or default_kind(cell.row)
             for fact in finder.sentence_facts(syn, syn.text, _lower_same_length(syn.text), kind):
                 fact.char_start, fact.char_end, fact.evidence = cell.row.start, cell.row.end, cell.row.text
                 fact.extractor += ":table"
+                fact.value_start = None  # a table cell: its row and caption say whose it is
+                fact.scope = scope.fact_scope(text, cell.row.start, cell.row.end, cell.row.end,
+                                              cell.row.heading, level, own_name)
                 fact.page = doc.page_at(fact.char_start)
                 facts.append(fact)
+    for fact in facts:
+        reason = implausible(fact, rules, level)
+        if reason:
+            fact.status, fact.reason = "review", reason
+    verifier = default_verifier() if verify else None
+    if verifier is not None:
+        verifier.apply(facts, Context(text, level, doc_type))
     facts.sort(key=lambda f: f.char_start)
     return facts
 
 
-def extract(doc: Document) -> Extraction:
+def implausible(fact: Fact, rules, level: str | None) -> str | None:
+    """Why a value cannot be this metric's for a unit of this level (rules/metrics.yaml
+    `plausible`, scoring.yaml `plausible_percent`), or None when it can."""
+    bounds = []
+    if fact.unit == "percent" and rules.scoring is not None:
+        bounds.append((rules.scoring.plausible_percent.min, rules.scoring.plausible_percent.max, "a share"))
+    rule = rules.by_code.get(fact.metric)
+    if rule is not None:
+        for key in (level, "any"):
+            if key in rule.plausible:
+                lo, hi = rule.plausible[key]
+                bounds.append((lo, hi, f"{fact.metric} of a {key}" if key != "any" else fact.metric))
+                break
+    for lo, hi, what in bounds:
+        if (lo is not None and fact.value < lo) or (hi is not None and fact.value > hi):
+            span = f"{'' if lo is None else f'{lo:g}'}..{'' if hi is None else f'{hi:g}'}"
+            return f"implausible: {fact.value:g} is outside {span} for {what}"
+    return None
+
+
+def extract(doc: Document, verify: bool = True) -> Extraction:
     meta = extract_meta(doc)
-    return Extraction(meta=meta, facts=extract_facts(doc, meta.doc_type))
+    meta.doc_number = detect_doc_number(doc.text)
+    meta.subject = detect_subject(doc.text)
+    scope = _finder().rules.scope
+    assert scope is not None
+    meta.level = scope.doc_level(doc.text)
+    own = meta.commune if meta.level == "commune" else None
+    return Extraction(meta=meta, facts=extract_facts(doc, meta.doc_type, meta.level, own, verify))

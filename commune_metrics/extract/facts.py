@@ -29,56 +29,12 @@ from commune_metrics.extract.numbers import NumberMention, find_numbers
 from commune_metrics.extract.rules import Cue, MetricRule, Pattern, Rules
 from commune_metrics.extract.sentences import Sentence
 
-_NOUN_JOINT = regex.compile(r"\s*(?:,|/|(?<![\p{L}])(?:và|hoặc)(?![\p{L}]))")
+# Punctuation is the engine's; every word of the language is in rules/grammar.yaml (compiled
+# into Rules.grammar) and every weight in rules/scoring.yaml (Rules.scoring).
 _COMMA = regex.compile(r"[,;]")
-# Between values listed in order ("91% và 9%", "120, 45 và 3 hồ sơ"), and between label parts.
-_VALUE_JOINT = regex.compile(r"[\s,]*(?:(?<![\p{L}])(?:và|hoặc)(?![\p{L}]))?\s*")
-_LABEL_JOINT = regex.compile(r",|(?<![\p{L}])(?:và|hoặc)(?![\p{L}])")
 _BULLET = regex.compile(r"[\s\-–+*•]+")
 _CLAUSE_END = regex.compile(r"[,;:()]")
-# Words before a noun that measure or collect it: "100% đội ngũ cán bộ", "80% khối lượng tài liệu".
-_DETERMINER = regex.compile(
-    r"(?:\s*(?:các|những|số|tổng\s+số|toàn\s+bộ|tổng|toàn\s+thể|số\s+lượng|khối\s+lượng|đội\s+ngũ|lực\s+lượng)"
-    r"(?=\s))+"
-)
-# "Tỷ lệ văn bản ... đạt 95%": the noun after "tỷ lệ" is the subject of a bare percentage.
-_RATE_SUBJECT = regex.compile(r"(?<![\p{L}])t[ỷỉ]\s+lệ(?:\s+(?:số|các|những))?(?=\s)")
-# The words before a bare share in parentheses: "(đạt 82,86%)", "(chiếm 63,89% ...)", "(tỷ lệ 90%)".
-_SHARE_LEAD = regex.compile(
-    r"\s*(?:(?:đạt|chiếm|bằng|là|tương\s+đương|tương\s+ứng)(?:\s+(?:t[ỷỉ]\s+lệ|khoảng|gần|hơn|trên))?"
-    r"|t[ỷỉ]\s+lệ(?:\s+là)?)?\s*:?\s*"
-)
 _TABLE_SEP = " | "
-# ", chiếm 75,13%" right after a count, and the whole named after the share ("số hồ sơ ...")
-_COMMA_SHARE = regex.compile(r"\s*,\s*chiếm(?:\s+t[ỷỉ]\s+lệ)?(?:\s+(?:khoảng|gần|hơn|trên))?\s*")
-_WHOLE_AFTER = regex.compile(r"\s*(?:trên\s+|trong\s+)?(?:tổng\s+số|tổng|số)(?![\p{L}])")
-# "phòng, chống" (prevent and combat) is one fixed pair, its comma ends nothing
-_FIXED_PAIR = regex.compile(r"(?<![\p{L}])phòng\s*,\s*chống(?![\p{L}])")
-# "Về hồ sơ chưa có kết quả: còn 82 hồ sơ" -- a topic header before a colon names the figure
-# after it: the label runs from the topic, not from the colon
-_TOPIC_HEADER = regex.compile(r"[\s\-–+*•]*(?:về|đối với|riêng)\s", regex.IGNORECASE)
-# A label naming a time: the year-like number after it is a year ("năm hoàn thành là 2025").
-_TIME_WORD = regex.compile(
-    r"(?<![\p{L}])(?:năm|thời\s+gian|thời\s+điểm|giai\s+đoạn|kỳ|hạn|niên\s+độ|dự\s+kiến|mốc)(?![\p{L}])"
-)
-# A table row whose label or unit cell says the figures are percentages.
-_PERCENT_LABEL = regex.compile(r"\(\s*%\s*\)|\|\s*%\s*(?:\||$)|(?<![\p{L}])t[ỷỉ]\s+lệ(?![\p{L}])")
-_SEPARATOR = regex.compile(
-    r",|;|(?<![\p{L}])(?:và|hoặc|so\s+với|trên\s+tổng\s+số|trong\s+tổng\s+số|trên\s+tổng|trong\s+số)(?![\p{L}])"
-    r"|:|\||/"
-)
-
-# Bonus for a satisfied context, by where it was found (nearest first).
-_CONTEXT_BONUS = {"local": 20.0, "head": 15.0, "scope": 15.0, "heading": 8.0}
-_DISTANCE_COST = 0.25
-# A local context loses this much per character away from the cue, at most _CONTEXT_FAR_MAX
-# (so it still beats one found only in the clause head or the heading).
-_CONTEXT_FAR_COST = 0.1
-# A cue inside the label's modifier ("... giữa A với B") loses to any cue in the label's head.
-_MODIFIER_COST = 30.0
-# A cue in a restrictive phrase between the noun and its predicate loses to one in the predicate.
-_RESTRICTIVE_COST = 12.0
-_CONTEXT_FAR_MAX = 4.0
 
 
 @dataclass
@@ -163,6 +119,10 @@ def _mask(text: str, start: int, end: int, groups: list[tuple[int, int]], keep: 
 class FactFinder:
     def __init__(self, rules: Rules) -> None:
         self.rules = rules
+        assert rules.grammar is not None and rules.scoring is not None, "rules loaded without grammar/scoring"
+        self.g = rules.grammar
+        self.sc = rules.scoring
+        self.conf = rules.scoring.confidence
         self._part_of = {r.ratio_whole: r for r in rules.metrics if r.ratio_whole}
         nouns = sorted(rules.noun_classes, key=len, reverse=True)
         alternation = "|".join(r"\s+".join(map(regex.escape, n.split())) for n in nouns)
@@ -170,7 +130,7 @@ class FactFinder:
 
     # --- per value structure ------------------------------------------------------------
     def _noun_at(self, low: str, pos: int, limit: int) -> tuple[frozenset[str], int] | None:
-        det = _DETERMINER.match(low, pos, limit)
+        det = self.g.determiner.match(low, pos, limit)
         if det:
             pos = det.end()
         m = self.rules.noun_rx.match(low, pos, limit)
@@ -180,11 +140,22 @@ class FactFinder:
         if after < limit and regex.match(r"[\p{L}\p{N}]", low[after]):
             return None
         phrase = " ".join(low[m.start() : m.end()].split())
-        return self.rules.noun_classes.get(phrase, frozenset()), after
+        classes = self.rules.noun_classes.get(phrase, frozenset())
+        if self.g.classifier_class in classes:
+            # a classifier counts the noun after it ("bộ hồ sơ" is in the table as one phrase;
+            # "bộ, ngành" lists ministries); with no noun after it the value has no noun of its own
+            joint = self.g.noun_joint.match(low, after, limit)
+            nxt = self._noun_at(low, joint.end() if joint else after, limit)
+            if nxt is not None and "junk" in nxt[0]:
+                return nxt
+            if nxt is not None and not joint:
+                return nxt
+            return None
+        return classes, after
 
     def _rate_subject(self, low: str, start: int, end: int) -> frozenset[str]:
         last = None
-        for m in _RATE_SUBJECT.finditer(low, start, end):
+        for m in self.g.rate_subject.finditer(low, start, end):
             last = m
         if last is None:
             return frozenset()
@@ -204,7 +175,7 @@ class FactFinder:
             return frozenset(), end
         classes, after = first
         while True:
-            joint = _NOUN_JOINT.match(low, after, limit)
+            joint = self.g.noun_joint.match(low, after, limit)
             if not joint:
                 break
             more = self._noun_at(low, joint.end(), limit)
@@ -226,7 +197,7 @@ class FactFinder:
         label = low[a:lead]
         cut = max(label.rfind(","), label.rfind(";"))
         label = label[cut + 1 :]
-        if _TIME_WORD.search(label):
+        if self.g.time_word.search(label):
             return False
         junk = frozenset({"junk"})
         return any("junk" not in self.rules.noun_classes.get(" ".join(n.group(0).split()), junk)
@@ -236,12 +207,24 @@ class FactFinder:
         groups = _paren_groups(sent.text, sent.start)
         values: list[_Value] = []
         table = _TABLE_SEP in sent.text
-        mentions = find_numbers(text, sent.start, sent.end)
+        mentions = find_numbers(text, sent.start, sent.end, self.g)
         for i, m in enumerate(mentions):
             next_value = mentions[i + 1].start if i + 1 < len(mentions) else sent.end
             classes, noun_end = self._noun(low, m.end, sent.end, next_value)
-            if "junk" in classes:
+            if not classes and i + 1 < len(mentions) and m.unit == mentions[i + 1].unit \
+                    and self.g.range_joint.fullmatch(low, m.end, mentions[i + 1].start):
+                # "từ 3 đến 5 tổ viên": the first end counts what the second end counts
+                nxt = mentions[i + 1]
+                later = mentions[i + 2].start if i + 2 < len(mentions) else sent.end
+                classes = self._noun(low, nxt.end, sent.end, later)[0]
+            if "junk" in classes or "member" in classes:
                 continue
+            lead = m.lead if m.lead >= 0 else m.start
+            prev_end = mentions[i - 1].end if i else sent.start
+            near = max(prev_end, lead - 40)
+            near = max(near, *(low.rfind(c, near, lead) + 1 for c in ",;:"))  # its own clause only
+            if self.g.not_quantity.search(low, near, lead):
+                continue  # "dân số hơn 58.000 người", "diện tích 12,8 km2": not a catalog quantity
             if m.year_like and not classes and not self._counted_label(low, sent.start, m):
                 continue  # "2025" alone is a year; "2027 hồ sơ" or "số hồ sơ ... là 2027" is a count
             if table:
@@ -251,7 +234,7 @@ class FactFinder:
                 if first_cell and not text[sent.start : m.start].strip() and rest.startswith("|"):
                     continue  # the row number (STT) of a table
                 row = low[sent.start : m.start] + low[m.end : sent.end]
-                if m.unit is None and not m.is_ratio and _PERCENT_LABEL.search(row):
+                if m.unit is None and not m.is_ratio and self.g.percent_label.search(row):
                     m = dataclasses.replace(m, unit="percent")
             if m.unit == "percent" and not classes:
                 classes = self._rate_subject(low, sent.start, m.start)
@@ -300,7 +283,7 @@ class FactFinder:
                     cut = c0 + commas[0].start()
                     left_start = c0 + commas[-1].end()
                 elif prev.has_noun:
-                    seps = list(_SEPARATOR.finditer(text, start - c0, lead - c0))
+                    seps = list(self.g.separator.finditer(text, start - c0, lead - c0))
                     cut = c0 + seps[-1].start() if seps else lead
                     left_start = c0 + seps[-1].end() if seps else lead
                     if seps and len(seps[-1].group(0)) > 4:  # "trên tổng số": the next value's label
@@ -331,7 +314,7 @@ class FactFinder:
             while marker and j + 1 < len(vs) and vs[j + 1].clause == v.clause:
                 nxt = vs[j + 1]
                 lead = nxt.m.lead if nxt.m.lead >= 0 else nxt.m.start
-                gap = _VALUE_JOINT.fullmatch(low, max(vs[j].noun_end, vs[j].m.end), lead)
+                gap = self.g.value_joint.fullmatch(low, max(vs[j].noun_end, vs[j].m.end), lead)
                 if not gap or not gap.group(0).strip():
                     break
                 j += 1
@@ -339,7 +322,7 @@ class FactFinder:
             if not marker or n < 2:
                 i += 1
                 continue
-            cuts = [c.span() for c in _LABEL_JOINT.finditer(low, v.left[0], marker.start())]
+            cuts = [c.span() for c in self.g.label_joint.finditer(low, v.left[0], marker.start())]
             starts = [v.left[0]] + [e for _s, e in cuts]
             ends = [s for s, _e in cuts] + [marker.start()]
             parts = [(a, b) for a, b in zip(starts, ends, strict=True) if regex.search(r"\p{L}", low[a:b])]
@@ -357,15 +340,14 @@ class FactFinder:
         return bool(self._noun_end_rx.search(text, max(0, at - 40), at)
                     and self.rules.noun_rx.match(text, at + 1))
 
-    @staticmethod
-    def _after_colon(text: str, c0: int, start: int, lead: int) -> int:
+    def _after_colon(self, text: str, c0: int, start: int, lead: int) -> int:
         """'Kết quả giải quyết TTHC: tiếp nhận 457 hồ sơ': the label is what follows the colon
         (the words before it head the clause); 'Số lượng máy tính: 96' keeps its label."""
         colon = text.rfind(":", start - c0, lead - c0)
         if colon < 0 or not regex.search(r"\p{L}", text[colon + 1 : lead - c0]):
             return start
         topic = text[start - c0 : colon]
-        if _TOPIC_HEADER.match(text, start - c0, colon) and not regex.search(r"[,;:]", topic):
+        if self.g.topic_header.match(text, start - c0, colon) and not regex.search(r"[,;:]", topic):
             return start  # "Về hồ sơ chưa có kết quả: còn 82 hồ sơ": the topic is the label
         return c0 + colon + 1
 
@@ -402,10 +384,11 @@ class FactFinder:
                     for p in pats for h in self._in(ctx, ctx.spans(p), a, b)]
             if gaps:
                 near = min(gaps) if name == "local" else 0
-                return _CONTEXT_BONUS[name] - min(_CONTEXT_FAR_MAX, _CONTEXT_FAR_COST * near)
+                far = min(self.sc.context_far_max, self.sc.context_far_cost * near)
+                return getattr(self.sc.context_bonus, name) - far
         for p in pats:
             if heading_low and p.search(heading_low):
-                return _CONTEXT_BONUS["heading"]
+                return self.sc.context_bonus.heading
         return None
 
     def _score_cue(self, cue: Cue, ctx: SentenceContext, window: tuple[int, int], side: str,
@@ -448,9 +431,9 @@ class FactFinder:
                 hit = min(hits, key=lambda s: (s[0] >= modifier_at, s[0]))
                 dist = hit[0] - (predicate_at if hit[0] >= predicate_at else anchor)
             if hit[0] >= modifier_at:
-                penalty = _MODIFIER_COST
+                penalty = self.sc.modifier_cost
             elif hit[1] <= predicate_at:
-                penalty = max(penalty, _RESTRICTIVE_COST)
+                penalty = max(penalty, self.sc.restrictive_cost)
             # only the words past the noun say something the noun did not
             total_len += hit[1] - (max(hit[0], anchor) if side == "right" else hit[0])
             if best_dist is None or dist < best_dist:
@@ -468,7 +451,7 @@ class FactFinder:
             if found is None:
                 return None
             bonus = found
-        score = total_len + bonus - penalty - _DISTANCE_COST * max(best_dist or 0, 0)
+        score = total_len + bonus - penalty - self.sc.distance_cost * max(best_dist or 0, 0)
         return score, span  # type: ignore[return-value]
 
     def _topic_of(self, v: _Value, first: _Value, low: str) -> tuple[int, int] | None:
@@ -664,23 +647,23 @@ class FactFinder:
                     anchor, side = v.noun_end, "right"
                 choice = self._best(cands, ctx, window, side, anchor, regions, heading_low)
                 if choice:
-                    confidence = (0.9, 0.8, 0.75, 0.7)[i]
+                    confidence = self.conf.windows[i]
                     break
             if choice is None and prev is not None and v.m.unit == "percent":
                 # "179 hồ sơ thuộc dịch vụ công trực tuyến một phần, chiếm tỷ lệ 68,58 %"
                 window = (prev.m.end, prev.right[1])
                 choice = self._best(cands, ctx, window, "left", window[1], regions, heading_low)
-                confidence = 0.7
+                confidence = self.conf.previous_share
             if choice is None and head:
                 choice = self._best(cands, ctx, head, "left", head[1], regions, heading_low)
-                confidence = 0.65
+                confidence = self.conf.clause_head
             if choice is None and v.noun_classes and not ctx.negated:
                 # (a negated cue means the value counts the complement: "số thôn chưa có Tổ
                 # công nghệ số" is not the number of villages, so the noun alone says nothing)
                 only = [r for r in cands if r.noun_only & v.noun_classes]
                 if len(only) == 1:
                     choice = _Choice(only[0], 0.0, (v.m.start, v.noun_end), "noun")
-                    confidence = 0.6
+                    confidence = self.conf.noun_only
             if choice is None:
                 if v.m.unit == "percent" and v.in_paren:
                     pending.append(v)
@@ -692,8 +675,8 @@ class FactFinder:
         for v, choice, confidence in chosen:
             if choice.where in ("left", "right"):
                 dist = abs((v.m.start if choice.cue_span[1] <= v.m.start else choice.cue_span[0]) - v.m.end)
-                if dist > 60:
-                    confidence -= 0.1
+                if dist > self.conf.far_cue_chars:
+                    confidence += self.conf.far_cue
             if v.m.is_ratio and not choice.rule.ratio_whole and choice.rule.code in self._part_of:
                 # "12/14 tiêu chí" labelled as the whole: the written part is the other metric
                 choice = _Choice(self._part_of[choice.rule.code], choice.score, choice.cue_span, choice.where)
@@ -710,7 +693,7 @@ class FactFinder:
         count's part -- the percent metric the part's metric names as its `share`."""
         for v in pending:
             lead = v.m.lead if v.m.lead >= 0 else v.m.start
-            if not _SHARE_LEAD.fullmatch(low, v.container[0], lead):
+            if not self.g.share_lead.fullmatch(low, v.container[0], lead):
                 continue
             if regex.search(r"[\p{L}\p{N}]", low[v.noun_end : v.container[1]]):
                 continue  # the share says more than the part it measures
@@ -719,7 +702,7 @@ class FactFinder:
                 if u.in_paren and u.container == v.container:
                     continue
                 end = max(u.noun_end, u.m.end)
-                between = _FIXED_PAIR.sub(" ", low[end:open_at])
+                between = self.g.fixed_pair.sub(" ", low[end:open_at])
                 if end > open_at or regex.search(r"[\p{N},;:()]", between) or open_at - end > 80:
                     continue  # the parentheses close the part's own phrase
                 rule = choice.rule
@@ -728,7 +711,8 @@ class FactFinder:
                 share = self.rules.by_code.get(rule.share) if rule.share else None
                 if share is None or (v.noun_classes and not v.noun_classes & share.nouns):
                     continue
-                chosen.append((v, _Choice(share, choice.score, choice.cue_span, "share"), conf - 0.1))
+                chosen.append((v, _Choice(share, choice.score, choice.cue_span, "share"),
+                               conf + self.conf.share_in_parentheses))
                 break
 
     def _comma_shares(self, chosen: list[tuple[_Value, _Choice, float]], prevs: dict[int, _Value],
@@ -742,9 +726,9 @@ class FactFinder:
             if v.m.unit != "percent" or prev is None or id(prev) not in by_value:
                 continue
             lead = v.m.lead if v.m.lead >= 0 else v.m.start
-            if not _COMMA_SHARE.fullmatch(low, max(prev.noun_end, prev.m.end), lead):
+            if not self.g.comma_share.fullmatch(low, max(prev.noun_end, prev.m.end), lead):
                 continue
-            if not _WHOLE_AFTER.match(low, v.m.end, max(v.m.end, v.right[1])):
+            if not self.g.whole_after.match(low, v.m.end, max(v.m.end, v.right[1])):
                 continue
             rule = by_value[id(prev)][1].rule
             share = self.rules.by_code.get(rule.share) if rule.share else None
@@ -773,6 +757,12 @@ class FactFinder:
                     best = (e, kind)
         if best:
             return best[1]
+        # no cue before it: a future marker after it in its clause ("... sẽ được số hóa")
+        ends = [i for i in (ctx.low.find(c, v.m.end, sent.end) for c in ";.") if i >= 0]
+        clause_end = min(ends or [sent.end])
+        for kind, pat in self.rules.kind_cues_after:
+            if any(v.m.end <= s and e <= clause_end for s, e in ctx.spans(pat)):
+                return kind
         return default_kind
 
     def _fact(self, rule: MetricRule, value: float, v: _Value, sent: Sentence, kind: str,
@@ -787,5 +777,6 @@ class FactFinder:
             char_end=sent.end,
             evidence=sent.text,
             extractor=f"metrics.yaml:{rule.code}:{choice.where}" + (f":{role}" if role else ""),
-            confidence=round(max(0.05, min(1.0, confidence)), 2),
+            confidence=round(max(self.conf.floor, min(1.0, confidence)), 2),
+            value_start=v.m.start,
         )

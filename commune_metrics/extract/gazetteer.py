@@ -28,10 +28,10 @@ from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 
-import yaml
 from vietnam_provinces import NESTED_DIVISIONS_JSON_PATH
 
 from commune_metrics.core.config import RULES_DIR
+from commune_metrics.extract.schemas import MetadataFile, load_rule_file
 
 DIVISION_WORDS = {"xã": "xã", "phường": "phường", "đặc khu": "đặc khu"}
 CITY_TYPE = "thành phố trung ương"
@@ -193,7 +193,7 @@ def gazetteer() -> Gazetteer:
     """The process-wide gazetteer, built on first use (about 80 ms)."""
     with open(NESTED_DIVISIONS_JSON_PATH, encoding="utf-8") as fh:
         data = json.load(fh)
-    cfg = yaml.safe_load((RULES_DIR / "metadata.yaml").read_text(encoding="utf-8"))["province"]
+    cfg = load_rule_file(RULES_DIR / "metadata.yaml", MetadataFile).province
     rules = _ProvinceRules(
         named_prefixes=tuple(cfg["named_prefixes"]),
         dominance=float(cfg["dominance"]),

@@ -23,20 +23,12 @@ from dataclasses import dataclass
 from functools import lru_cache
 from itertools import takewhile
 
-import yaml
-
 from commune_metrics.core.config import RULES_DIR
 from commune_metrics.core.document import Document
 from commune_metrics.core.model import DocMeta
 from commune_metrics.extract import gazetteer as gz
 from commune_metrics.extract.dates import find_period, find_place_date
-
-# Common family names: a layout candidate starting with one is trusted without the tagger.
-_SURNAMES = frozenset(
-    "Nguyễn Trần Lê Phạm Hoàng Huỳnh Phan Vũ Võ Đặng Bùi Đỗ Hồ Ngô Dương Lý Đinh Đoàn Trương Lương "
-    "Mai Cao Lưu Hà Tạ Tô Trịnh Lâm Đào Vương Châu Quách Thái Kiều Chu Triệu Mạc Nông Lò Hoàng "
-    "Quàng Vi Lò Sầm Hứa Thân Tăng Giáp Khổng Nghiêm Ông Phùng Tống Đồng Văn Y H Rơ Ksor Nay Siu".split()
-)
+from commune_metrics.extract.schemas import MetadataFile, load_rule_file
 
 
 @dataclass(frozen=True)
@@ -53,11 +45,12 @@ class _Rules:
     min_syllables: int
     max_syllables: int
     lookahead_lines: int
+    surnames: frozenset[str]  # a layout candidate starting with one is trusted without the tagger
 
 
 @lru_cache(maxsize=1)
 def _rules() -> _Rules:
-    cfg = yaml.safe_load((RULES_DIR / "metadata.yaml").read_text(encoding="utf-8"))
+    cfg = load_rule_file(RULES_DIR / "metadata.yaml", MetadataFile).model_dump()
     dt, cm, sg = cfg["doc_type"], cfg["commune"], cfg["signer"]
     return _Rules(
         titles=dt["titles"],
@@ -72,6 +65,7 @@ def _rules() -> _Rules:
         min_syllables=int(sg["min_syllables"]),
         max_syllables=int(sg["max_syllables"]),
         lookahead_lines=int(sg["lookahead_lines"]),
+        surnames=frozenset(sg["surnames"]),
     )
 
 
@@ -79,6 +73,20 @@ def _rules() -> _Rules:
 
 # "Số: 12/BC-UBND", "Số: /KH-UBND" (the colon and capital S set it apart from "Kế hoạch số 12/KH-UBND")
 _NUMBER_CODE = re.compile(r"Số\s*:\s*[\d\s.]*/\s*(?:\d{4}\s*/\s*)?([A-Za-zĐđ]+)\s*-")
+
+
+def title_line_index(lines: list[str]) -> int | None:
+    """Index of the document's own title line (an upper-case title word opening the line),
+    else of a title typed in sentence case alone on one of the first 8 lines; None if none."""
+    titles = [t for kind_titles in _rules().titles.values() for t in kind_titles]
+    for i, line in enumerate(lines):
+        line = line.strip()
+        if any(line.startswith(t) and (len(line) == len(t) or not line[len(t)].isalnum()) for t in titles):
+            return i
+    for i, line in enumerate(lines[:8]):
+        if line.strip().upper() in titles:
+            return i
+    return None
 
 
 def detect_doc_type(text: str) -> str:
@@ -325,7 +333,7 @@ def detect_signer(text: str) -> str | None:
         if name in tagged:
             return name
     for name in layout:
-        if name.split()[0] in _SURNAMES:
+        if name.split()[0] in _rules().surnames:
             return name
     if layout:
         return layout[0]

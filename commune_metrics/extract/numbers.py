@@ -17,6 +17,7 @@ in rules/metrics.yaml.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import regex
 
@@ -58,10 +59,6 @@ _DOC_REF_BEFORE = regex.compile(
 )
 # "651/QĐ-UBND", "02-KH/BCĐTW", "02- KH", "178/NĐ-CP", "206/QĐTTg"
 _DOC_CODE_AFTER = regex.compile(r"\s?[/\-]\s?\p{Lu}")
-_TIME_BEFORE = regex.compile(
-    r"(?<![\p{L}])(?:ngày|tháng|năm|quý|tuần|giai\s+đoạn|niên\s+độ|khóa|nhiệm\s+kỳ|thứ)\s*$",
-    regex.IGNORECASE,
-)
 _YEAR = regex.compile(r"(?:19|20)\d\d")
 _DATE_AFTER = regex.compile(
     r"/\d{1,2}/\d{2,4}|/\d{4}(?!\d)|-\d{1,2}-\d{2,4}|-\d{2}T|:\d\d|\s?[-–]\s?(?:19|20)\d\d(?!\d)"
@@ -69,13 +66,6 @@ _DATE_AFTER = regex.compile(
 # Names of communes that end in a number: "xã Tân Phước 1", "Phường 1 Bảo Lộc".
 _UNIT_NAME_BEFORE = regex.compile(
     r"(?<![\p{L}])(?:[Xx]ã|XÃ|[Pp]hường|PHƯỜNG|[Tt]hị\s+trấn|[Đđ]ặc\s+khu)(?:\s+\p{Lu}\p{L}*){1,4}\s*$"
-)
-# Place names with a number: "phường 1", "thôn 3", "tổ dân phố 5", "khu phố 2".
-_NAME_BEFORE = regex.compile(
-    r"(?<![\p{L}])(?:phường|quận|thôn|tổ\s+dân\s+phố|tổ|khu\s+phố|khóm|ấp|xóm|khu|lô|số\s+nhà|tiểu\s+khu|bản|"
-    r"đội|đường|km|quốc\s+lộ|tỉnh\s+lộ|phòng|tầng|mức\s+độ|cấp\s+độ|hạng|phiên\s+bản|version|"
-    r"chương|giai\s+đoạn|lần\s+thứ|đợt|khóa)\s*$",
-    regex.IGNORECASE,
 )
 _HEADING_BEFORE = regex.compile(r"(?:^|\n)[ \t]*(?:[-+*•]\s*)?(?:\(?\d{1,2}(?:\.\d{1,2})*)?$")
 _HEADING_AFTER = regex.compile(r"(?:\.\d{1,2})*(?:\.|\))(?=\s|$)")
@@ -131,6 +121,13 @@ def parse_number(token: str) -> float | None:
     return value
 
 
+def _clause_before(text: str, start: int) -> str:
+    """The text of the clause before `start` (back to ; . or a line break, at most 80 chars)."""
+    window = text[max(0, start - 80) : start]
+    cut = max(window.rfind(";"), window.rfind(". "), window.rfind("\n"))
+    return window[cut + 1 :]
+
+
 def _qualifier(text: str, start: int, end: int) -> tuple[str, int]:
     window = text[max(0, start - 30) : start]
     m = _QUAL_BEFORE.search(window)
@@ -143,7 +140,13 @@ def _qualifier(text: str, start: int, end: int) -> tuple[str, int]:
     return "eq", start
 
 
-def _is_not_a_value(text: str, start: int, end: int, token: str, has_unit: bool = False) -> bool:
+def _default_grammar() -> Any:
+    from commune_metrics.extract.rules import get_rules  # the words are data (rules/grammar.yaml)
+
+    return get_rules().grammar
+
+
+def _is_not_a_value(text: str, start: int, end: int, token: str, g: Any, has_unit: bool = False) -> bool:
     line_start = text.rfind("\n", 0, start) + 1
     before = text[max(line_start, start - 40) : start]
     after = text[end : end + 12]
@@ -155,8 +158,10 @@ def _is_not_a_value(text: str, start: int, end: int, token: str, has_unit: bool 
         return False
     if _DOC_REF_BEFORE.search(before):
         return True
-    if _TIME_BEFORE.search(before) or _NAME_BEFORE.search(before) or _UNIT_NAME_BEFORE.search(before):
+    if g.time_before.search(before) or g.name_before.search(before) or _UNIT_NAME_BEFORE.search(before):
         return True
+    if regex.match(r"[-/]\d{1,2}(?![\d/])", after) and g.time_of_day.search(before):
+        return True  # "sáng 13-10": a day and a month
     if _HEADING_BEFORE.search(before) and _HEADING_AFTER.match(after):
         return True  # "1.", "2.1.", "3)" opening a line
     if regex.match(r"\)\s", after) and regex.search(r"(?:^|\n|[:;.]\s)\s*$", before) and "(" not in before:
@@ -164,9 +169,11 @@ def _is_not_a_value(text: str, start: int, end: int, token: str, has_unit: bool 
     return False
 
 
-def find_numbers(text: str, start: int = 0, end: int | None = None) -> list[NumberMention]:
-    """Every value mention in text[start:end], in order; spans are offsets into `text`."""
+def find_numbers(text: str, start: int = 0, end: int | None = None, g: Any = None) -> list[NumberMention]:
+    """Every value mention in text[start:end], in order; spans are offsets into `text`. `g` is the
+    compiled grammar (rules/grammar.yaml; the process's default when not given)."""
     end = len(text) if end is None else end
+    g = g or _default_grammar()
     out: list[NumberMention] = []
     pos = start
     while True:
@@ -187,14 +194,14 @@ def find_numbers(text: str, start: int = 0, end: int | None = None) -> list[Numb
                 whole is not None
                 and 1 <= value <= 31
                 and 1 <= whole <= 12
-                and regex.search(r"(?:ngày|từ|đến|tới|hết|hôm)\s*$", before, regex.IGNORECASE)
+                and g.time_of_day.search(before)
             )
             whole_token = ratio.group(1)
             if (
                 looks_like_date
                 or _DATE_AFTER.match(text, ratio.end(), end)
                 or (_YEAR.fullmatch(whole_token) and value <= 12)
-                or _TIME_BEFORE.search(before)
+                or g.time_before.search(before)
             ):
                 pos = ratio.end()
                 continue
@@ -207,24 +214,26 @@ def find_numbers(text: str, start: int = 0, end: int | None = None) -> list[Numb
             continue
         pct = _PERCENT_AFTER.match(text, e, end)
         money = _MONEY_AFTER.match(text, e, end)
-        has_unit = bool(pct) or bool(
-            money and (money.group("cur") or (money.group("scale") or "").lower() in ("tỷ", "tỉ", "triệu"))
-        )
-        if _is_not_a_value(text, s, e, token, has_unit):
+        scale_word = (money.group("scale") or "").lower() if money else ""
+        # "triệu"/"tỷ" alone multiply: money only with a currency word, or with a money word
+        # earlier in the clause ("kinh phí ... 500 triệu"); "3,5 triệu người" counts people
+        is_money = bool(money) and bool(money.group("cur") or (
+            scale_word in ("tỷ", "tỉ", "triệu") and g.money_before.search(_clause_before(text, s))))
+        has_unit = bool(pct) or is_money
+        if _is_not_a_value(text, s, e, token, g, has_unit):
             continue
         unit: str | None = None
         stop = e
         if pct:
             unit, stop = "percent", pct.end()
         else:
-            scale_word = (money.group("scale") or "").lower() if money else ""
-            if money and (money.group("cur") or scale_word in ("tỷ", "tỉ", "triệu")):
+            if money and is_money:
                 value = value * _MONEY_SCALE.get(scale_word, 1.0)
                 if money.group("num2"):
                     extra = parse_number(money.group("num2")) or 0.0
                     value += extra * _MONEY_SCALE[money.group("scale2").lower()]
                 unit, stop = "vnd", money.end()
-            elif money and scale_word:  # "1,5 nghìn hồ sơ": a count in thousands
+            elif money and scale_word:  # "1,5 nghìn hồ sơ", "3,5 triệu người": a count in thousands
                 value = value * _MONEY_SCALE[scale_word]
                 stop = e + len(text[e:].split(money.group("scale"), 1)[0]) + len(money.group("scale"))
         qual, lead = _qualifier(text, s, stop)

@@ -1,8 +1,10 @@
-"""Load, check and compile the extraction rules in rules/ (metrics.yaml, vocabulary.yaml).
+"""Load, check and compile the extraction rules in rules/ (metrics.yaml, vocabulary.yaml,
+grammar.yaml, scoring.yaml).
 
-Rules are data: an analyst adds a synonym or a metric by editing YAML. Mistakes are caught at
-load time with a message naming the file, the metric and the problem (RulesError).
-Compiled rules are built once per process (`get_rules()`), never per document.
+Rules are data: an analyst adds a synonym or a metric by editing YAML. Every file is read
+through one validating loader (schemas.load_rule_file); mistakes are caught at load time with a
+message naming the file, the metric and the problem (RulesError). Compiled rules are built once
+per process (`get_rules()`), never per document, and are read-only afterwards (shared by threads).
 """
 
 from __future__ import annotations
@@ -13,14 +15,21 @@ from pathlib import Path
 from typing import Any
 
 import regex
-import yaml
 
 from commune_metrics.core.config import RULES_DIR
-from commune_metrics.core.model import UNITS
+from commune_metrics.extract.schemas import (
+    GrammarFile,
+    MetricEntry,
+    MetricsFile,
+    RulesError,
+    ScoringFile,
+    VocabularyFile,
+    load_rule_file,
+)
+from commune_metrics.extract.scope import ScopeReader
 
-
-class RulesError(ValueError):
-    """A rules file that cannot be used; the message says where and why."""
+__all__ = ["RulesError", "Rules", "MetricRule", "MetricDef", "Grammar", "get_rules", "load_rules",
+           "load_catalog"]
 
 
 @dataclass(frozen=True)
@@ -29,6 +38,9 @@ class MetricDef:
     unit: str
     label_vi: str
     description: str
+    flow: bool = False
+    better: str | None = None
+    comparison_column: str | None = None
 
 
 @dataclass(frozen=True)
@@ -64,6 +76,39 @@ class MetricRule:
     noun_only: frozenset[str] = frozenset()  # noun classes that name this metric on their own
     ratio_whole: str | None = None
     share: str | None = None  # the percent metric of the same part ("58 máy (đạt 82,86%)")
+    # level ("commune", "district", "province", "any") -> (min, max); None: no bound
+    plausible: dict[str, tuple[float | None, float | None]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Grammar:
+    """grammar.yaml compiled: the function-word patterns the engine reads sentences with."""
+
+    noun_joint: Any  # between listed nouns ("cán bộ, công chức")
+    value_joint: Any  # between values listed in order ("91% và 9%")
+    label_joint: Any  # between label parts
+    determiner: Any  # words measuring or collecting the noun after a value
+    rate_subject: Any  # "tỷ lệ (số)" before the subject of a bare percentage
+    share_lead: Any  # the words before a bare share in parentheses
+    comma_share: Any  # ", chiếm X%" after a count
+    whole_after: Any  # "(trên) tổng số" after a share
+    fixed_pair: Any  # "phòng, chống"
+    topic_header: Any  # "Về ...:" before a colon
+    time_word: Any  # a label naming a time
+    percent_label: Any  # a table row or label saying its figures are percentages
+    separator: Any  # separates one value's label from the next
+    row_number_header: Any
+    generic_header: Any
+    percent_header: Any
+    target_header: Any
+    actual_header: Any
+    classifier_class: str  # the noun class whose words defer to the noun after them
+    money_before: Any  # a money word in the clause before a multiplier ("kinh phí ... 500 triệu")
+    name_before: Any  # a number right after one of these is a name or position ("mức độ 4")
+    time_before: Any  # ... a date or period ("tháng 9")
+    time_of_day: Any  # "sáng 13-10": a day-month date
+    not_quantity: Any  # a label that makes a number not a catalog quantity ("dân số")
+    range_joint: Any  # between the two ends of a range ("từ 3 đến 5 tổ viên")
 
 
 @dataclass
@@ -84,15 +129,13 @@ class Rules:
     respectively_rx: Any  # ends a label shared out in order ("A và B lần lượt là X và Y")
     topic_rx: Any  # opens a fronted topic that restricts the whole clause ("Đối với doanh nghiệp, ...")
     kind_cues: list[tuple[str, Pattern]]
+    kind_cues_after: list[tuple[str, Pattern]] = field(default_factory=list)
     target_headings: tuple[Pattern, ...] = ()
     actual_headings: tuple[Pattern, ...] = ()
     by_code: dict[str, MetricRule] = field(default_factory=dict)
-
-
-_METRIC_KEYS = {"code", "unit", "label_vi", "description", "nouns", "cues", "not", "noun_only", "ratio_whole",
-                "share"}
-_CUE_KEYS = {"cue", "all", "context", "not"}
-_CODE_RX = regex.compile(r"[a-z_]+\.[a-z_]+")
+    grammar: Grammar | None = None
+    scoring: ScoringFile | None = None
+    scope: ScopeReader | None = None
 
 
 # Synonym groups (vocabulary.yaml `synonyms`): a phrase member -> the regex of its whole group.
@@ -179,74 +222,30 @@ def _phrases(value: Any, where: str, synonyms: Synonyms | None = None) -> tuple[
 def _cue(item: Any, where: str, synonyms: Synonyms | None = None) -> Cue:
     if isinstance(item, str):
         return Cue(parts=(compile_phrase(item, where, synonyms),))
-    if not isinstance(item, dict):
-        raise RulesError(f"{where}: a cue is a phrase or a mapping, got {item!r}")
-    unknown = set(item) - _CUE_KEYS
-    if unknown:
-        raise RulesError(f"{where}: unknown cue field(s) {sorted(unknown)} (allowed: {sorted(_CUE_KEYS)})")
-    if ("cue" in item) == ("all" in item):
-        raise RulesError(f"{where}: a cue mapping needs exactly one of 'cue' or 'all': {item!r}")
-    parts = _phrases(item.get("cue", item.get("all")), where, synonyms)
-    if not parts:
-        raise RulesError(f"{where}: empty cue {item!r}")
-    return Cue(parts=parts, context=_phrases(item.get("context"), where + " context", synonyms),
-               not_=_phrases(item.get("not"), where + " not", synonyms))
+    # a CueItem: its shape (exactly one of cue/all, known fields) was checked by the schema
+    parts = _phrases(item.cue if item.cue is not None else item.all, where, synonyms)
+    return Cue(parts=parts, context=_phrases(item.context, where + " context", synonyms),
+               not_=_phrases(item.not_, where + " not", synonyms))
 
 
-def _load_yaml(path: Path) -> dict:
-    if not path.is_file():
-        raise RulesError(f"{path}: rules file not found")
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise RulesError(f"{path}: not valid YAML: {exc}") from exc
-    if not isinstance(data, dict):
-        raise RulesError(f"{path}: expected a mapping at the top level")
-    return data
-
-
-def _catalog_entries(path: Path) -> list[dict]:
-    data = _load_yaml(path)
-    metrics = data.get("metrics")
-    if not isinstance(metrics, list) or not metrics:
-        raise RulesError(f"{path}: 'metrics' must be a non-empty list")
-    seen: set[str] = set()
-    for i, entry in enumerate(metrics):
-        where = f"{path.name}: metric #{i + 1}"
-        if not isinstance(entry, dict):
-            raise RulesError(f"{where}: expected a mapping")
-        code = entry.get("code")
-        if not isinstance(code, str) or not _CODE_RX.fullmatch(code):
-            raise RulesError(f"{where}: bad or missing code {code!r} (expected 'family.name')")
-        where = f"{path.name}: metric '{code}'"
-        unknown = set(entry) - _METRIC_KEYS
-        if unknown:
-            raise RulesError(f"{where}: unknown field(s) {sorted(unknown)} (allowed: {sorted(_METRIC_KEYS)})")
-        if code in seen:
-            raise RulesError(f"{where}: duplicate code")
-        seen.add(code)
-        if entry.get("unit") not in UNITS:
-            raise RulesError(
-                f"{where}: unknown unit {entry.get('unit')!r} (expected one of {', '.join(UNITS)})"
-            )
-        for key in ("label_vi", "description"):
-            if not isinstance(entry.get(key), str) or not entry[key].strip():
-                raise RulesError(f"{where}: missing {key}")
-    return metrics
+def _catalog_entries(path: Path) -> list[MetricEntry]:
+    return load_rule_file(path, MetricsFile).metrics
 
 
 def load_catalog(rules_dir: Path | None = None) -> list[MetricDef]:
-    """The metric catalog (code, unit, Vietnamese label, description) from rules/metrics.yaml."""
+    """The metric catalog (code, unit, Vietnamese label, description, and what the warehouse
+    needs: flow, better, comparison_column) from rules/metrics.yaml."""
     path = Path(rules_dir or RULES_DIR) / "metrics.yaml"
     return [
-        MetricDef(e["code"], e["unit"], e["label_vi"].strip(), e["description"].strip())
+        MetricDef(e.code, e.unit, e.label_vi.strip(), e.description.strip(), e.flow, e.better,
+                  e.comparison_column)
         for e in _catalog_entries(path)
     ]
 
 
 def _noun_only(value: Any, classes: list[str], nouns: dict, where: str) -> frozenset[str]:
     """`noun_only: true` means all the metric's noun classes; a list names some of them."""
-    if value in (None, False):
+    if value in (None, False, []):
         return frozenset()
     if value is True:
         return frozenset(classes)
@@ -259,36 +258,89 @@ def _alternation(phrases: list[str]) -> str:
     return "|".join(_phrase_regex(p) for p in sorted(set(phrases), key=len, reverse=True))
 
 
+def _words(phrases: list[str]) -> str:
+    """An alternation of plain phrases (any spacing inside) or "re:" patterns, longest first,
+    with no word boundaries: the caller's pattern decides where the words may stand."""
+    parts = sorted(set(phrases), key=len, reverse=True)
+    return "|".join(p[3:] if p.startswith("re:") else r"\s+".join(map(regex.escape, p.lower().split()))
+                    for p in parts)
+
+
+def _word(phrases: list[str]) -> str:
+    """The alternation as whole words: not inside a longer word."""
+    return r"(?<![\p{L}])(?:" + _words(phrases) + r")(?![\p{L}])"
+
+
+def compile_grammar(g: GrammarFile) -> Grammar:
+    """The engine's sentence patterns, built from grammar.yaml's words. The shapes (where a
+    pattern applies, what punctuation ends it) are the engine's; every word is data."""
+    flags = regex.IGNORECASE
+    coord = _word(g.coordinators)
+    rate = _word(g.rate_words)
+    approx = _words(g.approximators)
+    fixed = "|".join(r"\s*,\s*".join(r"\s+".join(map(regex.escape, w.split())) for w in p.lower().split(","))
+                     for p in g.fixed_pairs)
+    t = g.table
+    return Grammar(
+        noun_joint=regex.compile(r"\s*(?:,|/|" + coord + ")"),
+        value_joint=regex.compile(r"[\s,]*(?:" + coord + r")?\s*"),
+        label_joint=regex.compile(r",|" + coord),
+        determiner=regex.compile(r"(?:\s*(?:" + _words(g.determiners) + r")(?=\s))+"),
+        rate_subject=regex.compile(r"(?<![\p{L}])(?:" + _words(g.rate_words) + r")(?:\s+(?:"
+                                   + _words(g.rate_determiners) + r"))?(?=\s)"),
+        share_lead=regex.compile(
+            r"\s*(?:(?:" + _words(g.share_verbs) + r")(?:\s+(?:" + _words(g.rate_words) + "|" + approx
+            + r"))?"
+            r"|(?:" + _words(g.rate_words) + r")(?:\s+là)?)?\s*:?\s*"),
+        comma_share=regex.compile(r"\s*,\s*(?:" + _words(g.comma_share_verbs) + r")(?:\s+(?:"
+                                  + _words(g.rate_words) + r"))?(?:\s+(?:" + approx + r"))?\s*"),
+        whole_after=regex.compile(r"\s*(?:(?:" + _words(g.whole_prepositions) + r")\s+)?(?:"
+                                  + _words(g.whole_words) + r")(?![\p{L}])"),
+        fixed_pair=regex.compile(r"(?<![\p{L}])(?:" + (fixed or "(?!)") + r")(?![\p{L}])"),
+        topic_header=regex.compile(r"[\s\-–+*•]*(?:" + _words(g.topic_headers) + r")\s", flags),
+        time_word=regex.compile(_word(g.time_words)),
+        percent_label=regex.compile(r"\(\s*%\s*\)|\|\s*%\s*(?:\||$)|" + rate),
+        separator=regex.compile(r",|;|" + _word([*g.coordinators, *g.label_separators]) + r"|:|\||/"),
+        row_number_header=regex.compile(r"^\s*(?:" + _words(t.row_number_headers) + r")\s*$", flags),
+        generic_header=regex.compile(r"\s*(?:" + _words(t.generic_headers) + r")\s*(?:\(.*\))?\s*", flags),
+        percent_header=regex.compile(r"%|" + rate, flags),
+        target_header=regex.compile(_word(t.target_headers), flags),
+        actual_header=regex.compile(_word(t.actual_headers), flags),
+        classifier_class=g.classifier_class,
+        money_before=regex.compile(_word(g.money_words), flags),
+        name_before=regex.compile(r"(?<![\p{L}])(?:" + _words(g.name_before) + r")\s*$", flags),
+        time_before=regex.compile(r"(?<![\p{L}])(?:" + _words(g.time_before) + r")\s*$", flags),
+        time_of_day=regex.compile(r"(?<![\p{L}])(?:" + _words(g.time_of_day) + r")\s*$", flags),
+        not_quantity=regex.compile(_word(g.not_quantity_labels), flags),
+        range_joint=regex.compile(r"\s*(?:" + _words(g.range_joints) + r")\s*", flags),
+    )
+
+
 def load_rules(rules_dir: Path | None = None) -> Rules:
     base = Path(rules_dir or RULES_DIR)
-    vocab_path = base / "vocabulary.yaml"
-    vocab = _load_yaml(vocab_path)
-    nouns = vocab.get("nouns")
-    if not isinstance(nouns, dict) or not nouns:
-        raise RulesError(f"{vocab_path.name}: 'nouns' must be a mapping of class -> phrases")
+    vocab = load_rule_file(base / "vocabulary.yaml", VocabularyFile)
+    g = load_rule_file(base / "grammar.yaml", GrammarFile)
+    scoring = load_rule_file(base / "scoring.yaml", ScoringFile)
+    vname, gname = "vocabulary.yaml", "grammar.yaml"
+    nouns = vocab.nouns
     noun_classes: dict[str, set[str]] = {}
     for cls, phrases in nouns.items():
-        if not isinstance(phrases, list) or not all(isinstance(p, str) and p.strip() for p in phrases):
-            raise RulesError(f"{vocab_path.name}: noun class '{cls}' must be a list of phrases")
         for p in phrases:
             noun_classes.setdefault(" ".join(p.lower().split()), set()).add(cls)
     noun_rx = regex.compile(r"\s*(?:" + _alternation(list(noun_classes)) + ")", regex.IGNORECASE)
 
     def words(key: str) -> list[str]:
-        value = vocab.get(key) or []
-        if not isinstance(value, list) or not all(isinstance(p, str) for p in value):
-            raise RulesError(f"{vocab_path.name}: '{key}' must be a list of phrases")
+        value = list(getattr(g, key))
         for p in value:
-            compile_phrase(p, f"{vocab_path.name}: {key}")
+            compile_phrase(p, f"{gname}: {key}")
         return value
 
     link_rx = regex.compile(r"(?:" + _alternation(words("link_before")) + r")\s*$", regex.IGNORECASE)
     scope_rx = regex.compile(_alternation(words("scope_openers")), regex.IGNORECASE)
     negators = words("negators") or ["re:(?!)"]
-    # the negator's scope: its verb and up to two more words ("chưa cài phần mềm diệt virus")
-    # up to a word that opens another clause ("không được giải quyết | do không đủ điều kiện")
-    # or an aspect marker that starts another predicate ("chưa có kết quả | đã quá hạn")
-    free = r"(?:\s+(?!(?:do|vì|bởi|nhưng|song|mà|nên|để|là|và|hoặc|còn|đã|đang)(?![\p{L}]))\p{L}+){0,6}"
+    # the negator's scope: its verb and up to six more words ("chưa cài phần mềm diệt virus"),
+    # up to a word that opens another clause or starts another predicate (grammar.yaml)
+    free = r"(?:\s+(?!(?:" + _words(g.negation_scope_stops) + r")(?![\p{L}]))\p{L}+){0,6}"
     negation_rx = regex.compile(r"(?:" + _alternation(negators) + r")" + free + r"\s+$", regex.IGNORECASE)
     negator_rx = regex.compile(r"(?:" + _alternation(negators) + r")", regex.IGNORECASE)
     openers = words("modifier_openers")
@@ -299,17 +351,18 @@ def load_rules(rules_dir: Path | None = None) -> Rules:
     partitive_rx = regex.compile(r"[\s\-–+*•]*(?:" + _alternation(partitives) + ")", regex.IGNORECASE)
     restating = words("correspondence_words") or ["re:(?!)"]
     correspondence_rx = regex.compile(
-        r"[\s,;:\-–(]*(?:" + _alternation(restating) + r")(?:\s+(?:với|là|bằng))?[\s:]*", regex.IGNORECASE
+        r"[\s,;:\-–(]*(?:" + _alternation(restating) + r")(?:\s+(?:" + _words(g.correspondence_links)
+        + r"))?[\s:]*", regex.IGNORECASE
     )
     respective = words("respectively_words") or ["re:(?!)"]
     respectively_rx = regex.compile(
         r"(?:" + _alternation(respective) + r")"
-        r"(?:\s+(?:là|đạt|bằng|với|chiếm(?:\s+t[ỷỉ]\s+lệ)?))?[\s:]*$", regex.IGNORECASE
+        r"(?:\s+(?:" + _words(g.respectively_links) + r"))?[\s:]*$", regex.IGNORECASE
     )
     frames = words("frame_openers") or ["re:(?!)"]
     frame_rx = regex.compile(
         # after at most one time phrase ("Trong kỳ, tại ..., xã tiếp nhận ...")
-        r"[\s\-–+*•]*(?:(?:trong|từ|đến|tính\s+đến|lũy\s+kế|năm|quý|tháng)(?![\p{L}])[^,;:]*,\s*)??"
+        r"[\s\-–+*•]*(?:(?:" + _words(g.frame_time_words) + r")(?![\p{L}])[^,;:]*,\s*)??"
         r"(?:" + _alternation(frames) + r")[^,;:]*,\s*", regex.IGNORECASE
     )
     topics = words("topic_openers") or ["re:(?!)"]
@@ -317,50 +370,44 @@ def load_rules(rules_dir: Path | None = None) -> Rules:
     names = words("office_names")
     office_names = None
     if names:
-        office_names = compile_phrase("re:" + _alternation(names), f"{vocab_path.name}: office_names")
+        office_names = compile_phrase("re:" + _alternation(names), f"{gname}: office_names")
     kind_cues: list[tuple[str, Pattern]] = []
-    cues = vocab.get("kind_cues") or {}
-    if not isinstance(cues, dict) or set(cues) - {"target", "actual"}:
-        raise RulesError(f"{vocab_path.name}: 'kind_cues' must map 'target'/'actual' to phrases")
-    for kind, phrases in cues.items():
-        kind_cues += [(kind, p) for p in _phrases(phrases, f"{vocab_path.name}: kind_cues.{kind}")]
-    target_headings = _phrases(vocab.get("target_headings"), f"{vocab_path.name}: target_headings")
-    actual_headings = _phrases(vocab.get("actual_headings"), f"{vocab_path.name}: actual_headings")
+    for kind in ("target", "actual"):
+        kind_cues += [(kind, p) for p in _phrases(getattr(g.kind_cues, kind), f"{gname}: kind_cues.{kind}")]
+    kind_cues_after = [(kind, p) for kind in ("target", "actual")
+                       for p in _phrases(getattr(g.kind_cues_after, kind),
+                                         f"{gname}: kind_cues_after.{kind}")]
+    target_headings = _phrases(g.target_headings, f"{gname}: target_headings")
+    actual_headings = _phrases(g.actual_headings, f"{gname}: actual_headings")
 
-    synonyms = _synonym_table(vocab.get("synonyms"), vocab_path.name)
+    synonyms = _synonym_table([list(x) for x in vocab.synonyms] or None, vname)
 
     metrics_path = base / "metrics.yaml"
     entries = _catalog_entries(metrics_path)
-    codes = {e["code"]: e["unit"] for e in entries}
+    codes = {e.code: e.unit for e in entries}
     rules: list[MetricRule] = []
     for e in entries:
-        where = f"{metrics_path.name}: metric '{e['code']}'"
-        classes = e.get("nouns") or []
-        if not isinstance(classes, list):
-            raise RulesError(f"{where}: 'nouns' must be a list of noun classes")
+        where = f"{metrics_path.name}: metric '{e.code}'"
+        classes = list(e.nouns)
         for cls in classes:
             if cls not in nouns:
                 raise RulesError(f"{where}: unknown noun class {cls!r} (known: {', '.join(sorted(nouns))})")
-        cue_items = e.get("cues") or []
-        if not isinstance(cue_items, list):
-            raise RulesError(f"{where}: 'cues' must be a list")
-        whole = e.get("ratio_whole")
-        if whole is not None and (whole not in codes or codes[whole] != e["unit"]):
-            raise RulesError(f"{where}: ratio_whole {whole!r} is not a metric with unit {e['unit']}")
-        share = e.get("share")
-        if share is not None and (share not in codes or codes[share] != "percent" or e["unit"] == "percent"):
+        whole = e.ratio_whole
+        if whole is not None and (whole not in codes or codes[whole] != e.unit):
+            raise RulesError(f"{where}: ratio_whole {whole!r} is not a metric with unit {e.unit}")
+        share = e.share
+        if share is not None and (share not in codes or codes[share] != "percent" or e.unit == "percent"):
             raise RulesError(f"{where}: share {share!r} is not a percent metric (of a count or amount)")
-        if not cue_items and not e.get("noun_only") and whole is None:
-            pass  # reachable only as the whole of a ratio or by noun; allowed
         rules.append(
             MetricRule(
-                code=e["code"], unit=e["unit"], label_vi=e["label_vi"], description=e["description"],
+                code=e.code, unit=e.unit, label_vi=e.label_vi, description=e.description,
                 nouns=frozenset(classes),
-                cues=tuple(_cue(c, f"{where} cue #{i + 1}", synonyms) for i, c in enumerate(cue_items)),
-                not_=_phrases(e.get("not"), f"{where} not", synonyms),
-                noun_only=_noun_only(e.get("noun_only"), classes, nouns, where),
+                cues=tuple(_cue(c, f"{where} cue #{i + 1}", synonyms) for i, c in enumerate(e.cues)),
+                not_=_phrases(list(e.not_), f"{where} not", synonyms),
+                noun_only=_noun_only(e.noun_only, classes, nouns, where),
                 ratio_whole=whole,
                 share=share,
+                plausible={lv: (r.min, r.max) for lv, r in e.plausible.items()},
             )
         )
     return Rules(
@@ -371,9 +418,13 @@ def load_rules(rules_dir: Path | None = None) -> Rules:
         correspondence_rx=correspondence_rx, office_names=office_names,
         frame_rx=frame_rx, respectively_rx=respectively_rx, topic_rx=topic_rx,
         kind_cues=kind_cues,
+        kind_cues_after=kind_cues_after,
         target_headings=target_headings,
         actual_headings=actual_headings,
         by_code={r.code: r for r in rules},
+        grammar=compile_grammar(g),
+        scoring=scoring,
+        scope=ScopeReader.build(g.scope),
     )
 
 

@@ -13,24 +13,11 @@ from dataclasses import dataclass
 import regex
 
 from commune_metrics.extract.numbers import find_numbers
+from commune_metrics.extract.rules import Grammar
 from commune_metrics.extract.sentences import Sentence
 
 SEP = " | "
-_ROW_NUMBER_HEADER = regex.compile(r"^\s*(?:stt|tt|số\s+tt|số\s+thứ\s+tự|thứ\s+tự)\s*$", regex.IGNORECASE)
-# Column headers that say nothing about the metric (only, at most, about the kind).
-_GENERIC_HEADER = regex.compile(
-    r"\s*(?:kết\s+quả(?:\s+thực\s+hiện|\s+đạt\s+được)?|số\s+lượng|số\s+liệu|giá\s+trị|thực\s+hiện|thực\s+tế|"
-    r"nội\s+dung|ghi\s+chú|đơn\s+vị(?:\s+tính)?|tổng|tổng\s+số|số|năm\s+\d{4}|kỳ\s+báo\s+cáo|"
-    r"kế\s+hoạch(?:\s+năm\s+\d{4})?|chỉ\s+tiêu|mục\s+tiêu)\s*(?:\(.*\))?\s*",
-    regex.IGNORECASE,
-)
-_PERCENT_HEADER = regex.compile(r"%|(?<![\p{L}])t[ỷỉ]\s+lệ(?![\p{L}])", regex.IGNORECASE)
-_TARGET_HEADER = regex.compile(
-    r"(?<![\p{L}])(?:kế\s+hoạch|chỉ\s+tiêu|mục\s+tiêu)(?![\p{L}])", regex.IGNORECASE
-)
-_ACTUAL_HEADER = regex.compile(
-    r"(?<![\p{L}])(?:thực\s+hiện|kết\s+quả|thực\s+tế|đạt\s+được|hiện\s+có)(?![\p{L}])", regex.IGNORECASE
-)
+
 
 
 @dataclass(frozen=True)
@@ -63,7 +50,8 @@ def table_blocks(sentences: list[Sentence]) -> list[list[Sentence]]:
     return blocks
 
 
-def cell_sentences(block: list[Sentence]) -> list[CellSentence]:
+def cell_sentences(block: list[Sentence], g: Grammar) -> list[CellSentence]:
+    """`g`: the compiled grammar (its table-header words come from rules/grammar.yaml)."""
     header: list[str] = []
     out: list[CellSentence] = []
     for row in block:
@@ -75,7 +63,7 @@ def cell_sentences(block: list[Sentence]) -> list[CellSentence]:
         values: list[tuple[int, str]] = []
         for i, cell in enumerate(cells):
             head = header[i] if i < len(header) else ""
-            row_number_column = _ROW_NUMBER_HEADER.match(head) or (len(cells) > 2 and not header)
+            row_number_column = g.row_number_header.match(head) or (len(cells) > 2 and not header)
             if i == 0 and _is_value(cell) and row_number_column:
                 if len(cells) > 2 and any(not _is_value(c) for c in cells[1:]):
                     continue  # the row number
@@ -87,14 +75,14 @@ def cell_sentences(block: list[Sentence]) -> list[CellSentence]:
         for i, cell in values:
             head = header[i] if i < len(header) else ""
             value = cell
-            if "%" not in cell and (_PERCENT_HEADER.search(head) or _PERCENT_HEADER.search(label)):
+            if "%" not in cell and (g.percent_header.search(head) or g.percent_header.search(label)):
                 value = cell + "%"
-            named = "" if _GENERIC_HEADER.fullmatch(head) else head
+            named = "" if g.generic_header.fullmatch(head) else head
             text = " ".join(p for p in (label, named) if p) + " là " + value + "."
             kind = None
-            if _TARGET_HEADER.search(head):
+            if g.target_header.search(head):
                 kind = "target"
-            elif _ACTUAL_HEADER.search(head):
+            elif g.actual_header.search(head):
                 kind = "actual"
             synthetic = Sentence(0, len(text), text, row.heading, row.top_heading)
             out.append(CellSentence(synthetic, row, kind))

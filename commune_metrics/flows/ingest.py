@@ -107,6 +107,8 @@ def ingest_inbox(
     archive_root: str = str(DEFAULT_ARCHIVE_ROOT),
     keep_inbox: bool = False,
     workers: int = 4,  # used by run_ingest_flow to size the task runner
+    inbox: str = str(DEFAULT_INBOX),
+    move: bool = False,
     settle_seconds: float = DEFAULT_SETTLE_SECONDS,
     trigger: str = "prefect",
 ) -> IngestSummary:
@@ -120,9 +122,11 @@ def ingest_inbox(
         logger.info("%-11s %s %s", outcome.outcome, outcome.source_file, outcome.reason or "")
 
     summary = ingest(
-        [Path(p) for p in (paths or [str(DEFAULT_INBOX)])],
+        [Path(p) for p in (paths or [inbox])],
         warehouse=Path(warehouse),
         archive_root=Path(archive_root),
+        inbox=Path(inbox),
+        move=move,
         keep_inbox=keep_inbox,
         process_many=_process_with_tasks,
         trigger=trigger,

@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from commune_metrics.core.lifecycle import preexec_die_with_parent
-from commune_metrics.flows._env import check_prefect_home
+from commune_metrics.flows._env import PREFECT_DEFAULTS, check_prefect_home
 
 SERVER_START_TIMEOUT = float(os.environ.get("CM_PREFECT_SERVER_TIMEOUT", "180"))
 STOP_TIMEOUT = 5.0  # seconds the server gets to exit on SIGTERM before SIGKILL
@@ -55,10 +55,16 @@ def local_prefect_server(timeout: float = SERVER_START_TIMEOUT,
     url = f"http://127.0.0.1:{port}/api"
     prefect_cli = Path(sys.executable).with_name("prefect")
     command = [str(prefect_cli)] if prefect_cli.exists() else [sys.executable, "-m", "prefect"]
+    # Offline whatever the user's environment says: this server is ours (no telemetry heartbeat,
+    # which logs "Failed to send telemetry" on a machine without internet).
+    env = {**os.environ, **PREFECT_DEFAULTS, "PREFECT_HOME": str(home),
+           "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1"}
+    env.pop("PREFECT_API_URL", None)
     with open(home / "server.log", "ab") as log:
+        # Its own session: the terminal's Ctrl-C goes to serve alone, which stops the runner
+        # first and this server last (PDEATHSIG still ends it if serve is killed).
         proc = subprocess.Popen([*command, "server", "start", "--host", "127.0.0.1", "--port", str(port)],
-                                stdout=log, stderr=subprocess.STDOUT,
-                                env={**os.environ, "PREFECT_HOME": str(home)},
+                                stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True,
                                 preexec_fn=preexec_die_with_parent)
     try:
         deadline = time.monotonic() + timeout

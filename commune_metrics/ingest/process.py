@@ -25,6 +25,7 @@ from commune_metrics.core.model import (
     QUARANTINED,
     ProcessResult,
 )
+from commune_metrics.core.similarity import text_signature
 
 _HASH_CHUNK = 1 << 20
 CHANGED = "changed"  # code of a file whose bytes are not those the caller hashed
@@ -112,6 +113,13 @@ def process_file(path: Path, limits: Limits | None = None, sha256: str | None = 
     result.flags = list(flags)
     result.pages = doc.page_count if doc.paginated else None
     result.ocr_pages = doc.ocr_pages
+    result.encoding_fixed = doc.encoding_fixed
+    # What identifies the text whatever the bytes: same text under another name is unchanged,
+    # and a document without number or subject is matched to its versions by its text.
+    result.text_sha256 = hashlib.sha256(doc.text.encode("utf-8")).hexdigest()
+    result.text_signature = text_signature(doc.text)
+    result.text = doc.text
+    result.page_starts = [p.start for p in doc.pages] if doc.paginated else None
     return _finish(result, started, OK, None, None)
 
 

@@ -422,4 +422,5 @@ def normalize(raw: RawDocument) -> Document:
         raw_text="\n\n".join(page.text for page in raw.pages),
         pages=spans,
         paginated=raw.paginated,
+        encoding_fixed=raw.encoding_fixed,
     )

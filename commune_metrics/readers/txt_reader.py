@@ -1,4 +1,5 @@
-"""Plain-text reports: UTF-8 (with or without BOM) or UTF-16 with a BOM; nothing else is guessed."""
+"""Plain-text reports: UTF-8 (with or without BOM), UTF-16/32 with a BOM, else a legacy
+Vietnamese encoding (Windows-1258, TCVN3, VNI) decided by content (legacy_text)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import Path
 from commune_metrics.core.document import RawDocument, RawPage
 from commune_metrics.core.errors import EmptyFileError, EncodingError
 from commune_metrics.readers.common import sha256_bytes
+from commune_metrics.readers.legacy_text import decode_legacy_bytes
 
 _BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32-le"),
@@ -19,32 +21,33 @@ _BOMS = (
 
 
 def decode_text(data: bytes, name: str) -> str:
+    return decode_text_and_encoding(data, name)[0]
+
+
+def decode_text_and_encoding(data: bytes, name: str) -> tuple[str, str | None]:
+    """(text, legacy encoding it was converted from, or None for Unicode)."""
     for bom, encoding in _BOMS:  # UTF-32 LE before UTF-16 LE: its BOM starts with the same bytes
         if data.startswith(bom):
             try:
-                return data[len(bom) :].decode(encoding)
+                return data[len(bom) :].decode(encoding), None
             except UnicodeDecodeError as exc:
                 raise EncodingError(
                     f"{name} starts with a {encoding} byte-order mark but is not valid {encoding} "
                     f"(bad bytes at offset {exc.start + len(bom)})"
                 ) from exc
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise EncodingError(
-            f"{name} is not UTF-8 (invalid byte 0x{data[exc.start]:02x} at offset {exc.start}); "
-            "legacy encodings (Windows-1258, TCVN3, VNI) are not guessed: save the file as UTF-8"
-        ) from exc
-    if "\x00" in text:
+    if b"\x00" in data:
         raise EncodingError(
             f"{name} contains NUL bytes: UTF-16 without a byte-order mark, or not a text file; "
             "save it as UTF-8"
         )
-    return text
+    try:
+        return data.decode("utf-8"), None
+    except UnicodeDecodeError:
+        return decode_legacy_bytes(data, name)
 
 
 def read_txt(path: Path, data: bytes) -> RawDocument:
-    text = decode_text(data, path.name)
+    text, encoding = decode_text_and_encoding(data, path.name)
     if not text.strip():
         raise EmptyFileError(f"{path.name} contains only whitespace")
     # Text saved from a PDF (pdftotext) separates pages with form feeds; keeping them apart lets
@@ -58,4 +61,5 @@ def read_txt(path: Path, data: bytes) -> RawDocument:
         file_type="txt",
         pages=pages,
         paginated=False,
+        encoding_fixed=encoding,
     )

@@ -6,32 +6,31 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-import duckdb
-
 from commune_metrics.core.config import DATA_DIR
 from commune_metrics.report.data import ReportData, load_report_data
 from commune_metrics.report.excel import write_workbook
 from commune_metrics.report.html_report import render_html
+from commune_metrics.warehouse import WarehouseBusyError
 from commune_metrics.warehouse.corrections import DEFAULT_CORRECTIONS_CSV, apply_corrections_csv
 
 DEFAULT_HTML = DATA_DIR / "report.html"
 log = logging.getLogger(__name__)
 
 
+# The report must not wait for a run to apply data/corrections.csv: the run applies it itself
+# when it finishes, and the next report shows it.
+CSV_LOCK_WAIT_SECONDS = 5.0
+
+
 def read_report_data(warehouse: Path) -> ReportData:
-    """Read-only when the warehouse already has the analysis views; a warehouse built before
-    they existed is opened for writing once, which applies the schema."""
-    from commune_metrics.warehouse import connect_readonly, open_warehouse
+    """From the analysts' snapshot (which is republished when the schema changed)."""
+    from commune_metrics.warehouse import connect_readonly
 
     con = connect_readonly(Path(warehouse))
     try:
         return load_report_data(con)
-    except duckdb.CatalogException:
-        log.info("%s: analysis views missing; applying the schema", warehouse)
     finally:
         con.close()
-    with open_warehouse(Path(warehouse)) as wh:
-        return load_report_data(wh.con)
 
 
 def build_report(
@@ -44,8 +43,13 @@ def build_report(
     if out_html is None and out_xlsx is None:
         out_html = DEFAULT_HTML
     if corrections_csv is not None and Path(corrections_csv).is_file():
-        applied = apply_corrections_csv(warehouse, Path(corrections_csv))
-        log.info("%s: %d new correction(s) applied", corrections_csv, applied)
+        try:
+            applied = apply_corrections_csv(warehouse, Path(corrections_csv),
+                                            lock_timeout=CSV_LOCK_WAIT_SECONDS)
+            log.info("%s: %d new correction(s) applied", corrections_csv, applied)
+        except WarehouseBusyError as exc:
+            log.warning("%s not applied now (%s); the running ingest applies it when it finishes",
+                        corrections_csv, exc)
     data = read_report_data(warehouse)
     if out_html is not None:
         out_html = Path(out_html)

@@ -26,7 +26,10 @@ TABLES: tuple[Table, ...] = (
         "So sánh xã",
         """SELECT ward_code, commune, province, online_share, overdue_share, antivirus_coverage,
                   staff_trained_share, dossiers_received, computers_total, staff_present, documents,
-                  latest_period_end, commune_key
+                  latest_period_end, commune_key,
+                  online_share_derived, overdue_share_derived, antivirus_coverage_derived,
+                  staff_trained_share_derived, online_share_period_end, overdue_share_period_end,
+                  antivirus_coverage_period_end, staff_trained_share_period_end
            FROM comparison ORDER BY province NULLS LAST, commune, commune_key""",
     ),
     Table(
@@ -34,7 +37,8 @@ TABLES: tuple[Table, ...] = (
         """SELECT fact_id, source_file, commune, province, doc_type, metric, kind, value, original_value,
                   unit, qualifier, period_start, period_end, page, char_start, char_end, evidence,
                   extractor, confidence, corrected, rejected, correction_note, corrected_by,
-                  doc_sha256, commune_key, seq
+                  doc_sha256, commune_key, seq, scope, review_status, corrected_at, original_metric,
+                  held_for_review, ward_code
            FROM facts_corrected ORDER BY province NULLS LAST, commune NULLS LAST, source_file, char_start,
                   metric, kind""",
     ),
@@ -58,11 +62,26 @@ TABLES: tuple[Table, ...] = (
         "Quy đổi 30 ngày",
         """SELECT commune, province, metric, value, period_start, period_end, period_days, period_known,
                   per_30_days,
-                  rate_status, source_file, fact_id, commune_key
+                  rate_status, source_file, fact_id, commune_key, ward_code
            FROM fact_rates_30d ORDER BY province NULLS LAST, commune NULLS LAST, metric, source_file""",
     ),
+    Table(
+        "Tệp không đọc được",
+        """SELECT source_file, reason, code, attempts, first_at, "at", doc_sha256
+           FROM quarantine ORDER BY source_file, first_at""",
+    ),
+    Table(
+        "Văn bản đã thay thế",
+        """SELECT h.source_file, h.commune, h.province, h.ward_code, h.doc_type, h.period_start, h.period_end,
+                  h.version, h.loaded_at, h.superseded_at, n.source_file AS replaced_by,
+                  n.version AS replaced_by_version, h.doc_sha256
+           FROM document_history h
+           LEFT JOIN document_history n ON n.doc_id = h.superseded_by
+           WHERE NOT h.is_current
+           ORDER BY h.province NULLS LAST, h.commune NULLS LAST, h.source_file, h.version""",
+    ),
 )
-COMPARISON, FACTS, FLAGS, TARGETS, RATES = (t.name for t in TABLES)
+COMPARISON, FACTS, FLAGS, TARGETS, RATES, QUARANTINE, REPLACED = (t.name for t in TABLES)
 
 
 @dataclass
@@ -71,7 +90,8 @@ class ReportData:
     columns: dict[str, list[str]]
     labels: dict[str, str]  # metric code -> Vietnamese label
     severities: dict[str, str] = field(default_factory=dict)  # check name -> error / warning
-    quarantine: list[dict] = field(default_factory=list)
+    # comparison_cells by (commune_key, column): why a blank is blank ("held" / "missing")
+    cells: dict[tuple[str, str], dict] = field(default_factory=dict)
     generated_at: datetime = field(default_factory=datetime.now)
 
     def rows(self, table: str) -> list[dict]:
@@ -92,8 +112,10 @@ def load_report_data(con: duckdb.DuckDBPyConnection) -> ReportData:
     columns: dict[str, list[str]] = {}
     for table in TABLES:
         columns[table.name], tables[table.name] = _fetch(con, table.sql)
-    _, quarantine = _fetch(con, 'SELECT source_file, reason, "at" FROM quarantine ORDER BY source_file')
-    return ReportData(tables, columns, metric_labels(con), _severities(), quarantine)
+    _, cells = _fetch(con, "SELECT commune_key, column_name, status, derived, derived_from "
+                           "FROM comparison_cells")
+    by_cell = {(c["commune_key"], c["column_name"]): c for c in cells}
+    return ReportData(tables, columns, metric_labels(con), _severities(), by_cell)
 
 
 def _severities() -> dict[str, str]:

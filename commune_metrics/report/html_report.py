@@ -11,7 +11,16 @@ import hashlib
 from collections import defaultdict
 from html import escape
 
-from commune_metrics.report.data import COMPARISON, FACTS, FLAGS, RATES, TARGETS, ReportData
+from commune_metrics.report.data import (
+    COMPARISON,
+    FACTS,
+    FLAGS,
+    QUARANTINE,
+    RATES,
+    REPLACED,
+    TARGETS,
+    ReportData,
+)
 from commune_metrics.report.format import fmt_any, fmt_date, fmt_number
 from commune_metrics.report.labels import KIND_LABELS, SCOPE_LABELS, column_label
 from commune_metrics.report.svg import Bar, TargetBar, bar_chart, target_chart
@@ -41,6 +50,7 @@ blockquote{margin:4px 0 4px 12px;padding:2px 8px;border-left:3px solid #bbb;colo
 .evidence li{margin:4px 0}.evidence li:target{background:#fff3b0}
 .rejected{text-decoration:line-through;color:#999}.corrected{color:#7d3c98}
 .ok{color:#2e8b57;font-weight:bold}.bad{color:#c0392b;font-weight:bold}
+td.blank{color:#889;text-align:center}.derived{color:#7d3c98;font-weight:bold}
 """
 
 SORT_JS = """
@@ -127,9 +137,37 @@ def _chart_labels(rows: list[dict]) -> dict[str, str]:
     }
 
 
+_SHARE_COLUMNS = ("online_share", "overdue_share", "antivirus_coverage", "staff_trained_share")
+_FIGURE_COLUMNS = (*_SHARE_COLUMNS, "dossiers_received", "computers_total", "staff_present")
+
+
+def _comparison_cell(data: ReportData, r: dict, c: str) -> str:
+    """A figure with the same marks as `compare`: * derived from counts, its own period when
+    older than the commune's latest report, and a blank that says why (– / ?)."""
+    v = r[c]
+    if v is None:
+        cell = data.cells.get((r["commune_key"], c), {})
+        held = cell.get("status") == "held"
+        mark = "?" if held else "–"
+        why = "số liệu đang chờ rà soát" if held else "không báo cáo"
+        return f'<td class="num blank" data-v="" title="{esc(why)}">{esc(mark)}</td>'
+    if c in _SHARE_COLUMNS:
+        text = esc(fmt_number(round(v, 2)) + "%")
+        if r.get(f"{c}_derived"):
+            derived_from = data.cells.get((r["commune_key"], c), {}).get("derived_from") or ""
+            text += f'<span class="derived" title="tính từ số đếm {esc(derived_from)}">*</span>'
+        own = r.get(f"{c}_period_end")
+        if own is not None and r["latest_period_end"] is not None and own != r["latest_period_end"]:
+            text += f' <span class="muted">(T{own.month}/{own.year})</span>'
+        return _td(v, text, True)
+    return _td(v)
+
+
 def _comparison(data: ReportData) -> str:
     rows = data.rows(COMPARISON)
-    cols = [c for c in data.columns[COMPARISON] if c not in ("commune_key", "ward_code")]
+    hidden = {"commune_key", "ward_code"} | {f"{c}_derived" for c in _SHARE_COLUMNS} | {
+        f"{c}_period_end" for c in _SHARE_COLUMNS}
+    cols = [c for c in data.columns[COMPARISON] if c not in hidden]
     head = "".join(f"<th>{esc(column_label(c))}</th>" for c in cols)
     body = []
     for r in rows:
@@ -139,8 +177,8 @@ def _comparison(data: ReportData) -> str:
             if c == "commune":
                 link = f'<a href="#{commune_anchor(r["commune_key"])}">{esc(v or UNKNOWN_COMMUNE)}</a>'
                 cells.append(_td(v, link, numeric=False))
-            elif c.endswith("_share") or c == "antivirus_coverage":
-                cells.append(_td(v, esc(fmt_number(round(v, 2)) + "%" if v is not None else "")))
+            elif c in _FIGURE_COLUMNS:
+                cells.append(_comparison_cell(data, r, c))
             elif c == "latest_period_end":
                 cells.append(_td(v, esc(fmt_date(v))))
             else:
@@ -148,12 +186,17 @@ def _comparison(data: ReportData) -> str:
         body.append(f'<tr class="commune-row">{"".join(cells)}</tr>')
     if not rows:
         return '<p class="muted">Chưa có xã nào có số liệu.</p>'
+    legend = ('<p class="muted">* tính từ số đếm của cùng báo cáo (không có tỷ lệ ghi sẵn); '
+              "(T7/2025): kỳ của số liệu khi cũ hơn báo cáo mới nhất của xã; – không báo cáo; "
+              "? số liệu đang chờ rà soát. "
+              "Kế hoạch không được tính là kết quả thực hiện.</p>")
     return (
         '<table class="sortable" id="comparison-table"><thead><tr>'
         + head
         + "</tr></thead><tbody>"
         + "".join(body)
         + "</tbody></table>"
+        + legend
     )
 
 
@@ -196,6 +239,7 @@ def _targets(data: ReportData) -> str:
         f"<th>{esc(h)}</th>"
         for h in (
             "Xã/phường",
+            "Tỉnh/thành phố",
             "Chỉ tiêu",
             "Mục tiêu",
             "Thực hiện",
@@ -221,6 +265,7 @@ def _targets(data: ReportData) -> str:
             + _td(
                 r["commune"], f'<a href="#{commune_anchor(r["commune_key"])}">{esc(r["commune"])}</a>', False
             )
+            + _td(r["province"])
             + _td(data.label(r["metric"]), esc(data.label(r["metric"])))
             + _td(r["target_value"], target, True)
             + _td(r["actual_value"], actual, True)
@@ -282,7 +327,8 @@ def _rates(data: ReportData) -> str:
         return '<p class="muted">Chưa có số liệu lũy kế theo kỳ.</p>'
     head = "".join(
         f"<th>{esc(h)}</th>"
-        for h in ("Xã/phường", "Chỉ tiêu", "Giá trị", "Kỳ báo cáo", "Số ngày", "Quy đổi 30 ngày")
+        for h in ("Xã/phường", "Tỉnh/thành phố", "Chỉ tiêu", "Giá trị", "Kỳ báo cáo", "Số ngày",
+                  "Quy đổi 30 ngày")
     )
     body = []
     for r in rows:
@@ -294,6 +340,7 @@ def _rates(data: ReportData) -> str:
         body.append(
             "<tr>"
             + _td(r["commune"], esc(r["commune"] or UNKNOWN_COMMUNE))
+            + _td(r["province"])
             + _td(data.label(r["metric"]), esc(data.label(r["metric"])))
             + _td(r["value"], f'<a href="#f-{esc(r["fact_id"])}">{esc(fmt_number(r["value"]))}</a>', True)
             + _td(r["period_start"], esc(period))
@@ -384,10 +431,30 @@ def _period(f: dict) -> str:
 
 
 def _quarantine(data: ReportData) -> str:
-    if not data.quarantine:
-        return ""
-    items = "".join(f"<li>{esc(q['source_file'])}: {esc(q['reason'])}</li>" for q in data.quarantine)
-    return f'<section id="quarantine"><h2>Tệp không đọc được</h2><ul>{items}</ul></section>'
+    rows = data.rows(QUARANTINE)
+    if not rows:
+        return '<p class="muted">Không có tệp nào bị từ chối.</p>'
+    items = "".join(f"<li>{esc(q['source_file'])}: {esc(q['reason'])} "
+                    f'<span class="muted">({esc(fmt_date(q["at"]))})</span></li>' for q in rows)
+    return f"<ul>{items}</ul>"
+
+
+def _replaced(data: ReportData) -> str:
+    """Earlier versions of reports that a corrected re-send replaced: their facts are history."""
+    rows = data.rows(REPLACED)
+    if not rows:
+        return '<p class="muted">Chưa có văn bản nào bị thay bằng bản gửi lại.</p>'
+    head = "".join(f"<th>{esc(h)}</th>" for h in ("Tệp", "Xã/phường", "Tỉnh/thành phố", "Kỳ báo cáo",
+                                                    "Phiên bản", "Thay bằng", "Lúc thay"))
+    body = "".join(
+        "<tr>" + _td(r["source_file"]) + _td(r["commune"], esc(r["commune"] or UNKNOWN_COMMUNE))
+        + _td(r["province"]) + _td(r["period_end"], esc(_period(r))) + _td(r["version"])
+        + _td(r["replaced_by"], esc(f"{r['replaced_by'] or ''} (v{r['replaced_by_version'] or '?'})"))
+        + _td(r["superseded_at"], esc(fmt_date(r["superseded_at"]))) + "</tr>"
+        for r in rows
+    )
+    return (f'<table class="sortable" id="replaced-table"><thead><tr>{head}</tr></thead>'
+            f"<tbody>{body}</tbody></table>")
 
 
 def render_html(data: ReportData) -> str:
@@ -404,6 +471,8 @@ def render_html(data: ReportData) -> str:
         ("flags", "Cảnh báo kiểm tra số liệu", _flags(data)),
         ("rates", "Số liệu quy đổi 30 ngày", _rates(data)),
         ("communes", "Chi tiết từng xã", _commune_details(data)),
+        ("replaced", "Văn bản đã được thay bằng bản gửi lại", _replaced(data)),
+        ("quarantine", "Tệp không đọc được", _quarantine(data)),
     ]
     nav = "".join(f'<a href="#{sid}">{esc(title)}</a>' for sid, title, _ in sections)
     body = "".join(
@@ -417,6 +486,5 @@ def render_html(data: ReportData) -> str:
         "<header><h1>Báo cáo chuyển đổi số và cải cách hành chính cấp xã</h1>"
         f'<p class="muted">{esc(summary)}</p><nav>{nav}</nav></header>'
         + body
-        + _quarantine(data)
         + f"<script>{SORT_JS}</script></body></html>"
     )

@@ -18,7 +18,26 @@ QUALIFIER_LABELS = {
     "approx": "khoảng",
 }
 UNIT_LABELS = {"count": "số lượng", "percent": "%", "vnd": "đồng"}
-SCOPE_LABELS = {"commune": "của xã", "province": "của tỉnh"}
+SCOPE_LABELS = {"commune": "của xã", "province": "của tỉnh"}  # whose target (view target_gaps)
+# Whom a fact is about (facts.scope); comparisons use "self" (and undecided) only.
+FACT_SCOPE_LABELS = {
+    "self": "của chính xã/phường",
+    "sub_unit": "của đơn vị cấp dưới (thôn, tổ, bộ phận)",
+    "other_unit": "của đơn vị khác",
+    "higher_level": "của cấp trên (huyện, tỉnh)",
+    "earlier_period": "của kỳ trước",
+    "unknown": "chưa rõ",
+}
+REVIEW_STATUS_LABELS = {
+    "confirmed": "đã xác nhận",
+    "corrected": "đã sửa",
+    "rejected": "đã loại",
+    "held": "chờ rà soát",
+}
+DOC_TYPE_LABELS = {"report": "báo cáo", "plan": "kế hoạch", "other": "khác"}
+DOC_STATUS_LABELS = {"loaded": "đã nạp", "quarantined": "không đọc được"}
+RATE_STATUS_LABELS = {"ok": "quy đổi được", "unknown_period": "không rõ kỳ báo cáo"}
+BOOL_LABELS = {True: "có", False: "không"}
 
 COLUMN_LABELS = {
     "fact_id": "Mã số liệu",
@@ -79,6 +98,30 @@ COLUMN_LABELS = {
     "doc_sha256": "Mã băm tệp (SHA-256)",
     "target_fact_id": "Mã số liệu mục tiêu",
     "actual_fact_id": "Mã số liệu thực hiện",
+    "scope": "Số liệu của",
+    "review_status": "Kết quả rà soát",
+    "corrected_at": "Thời điểm hiệu chỉnh",
+    "corrected_why": "Lý do hiệu chỉnh",
+    "original_metric": "Mã chỉ tiêu trích xuất",
+    "held_for_review": "Chờ rà soát",
+    "online_share_derived": "Tỷ lệ trực tuyến tính từ số đếm",
+    "overdue_share_derived": "Tỷ lệ quá hạn tính từ số đếm",
+    "antivirus_coverage_derived": "Tỷ lệ diệt virus tính từ số đếm",
+    "staff_trained_share_derived": "Tỷ lệ tập huấn tính từ số đếm",
+    "online_share_period_end": "Kỳ của tỷ lệ trực tuyến (đến ngày)",
+    "overdue_share_period_end": "Kỳ của tỷ lệ quá hạn (đến ngày)",
+    "antivirus_coverage_period_end": "Kỳ của tỷ lệ diệt virus (đến ngày)",
+    "staff_trained_share_period_end": "Kỳ của tỷ lệ tập huấn (đến ngày)",
+    "reason": "Lý do",
+    "code": "Mã lỗi",
+    "attempts": "Số lần thử",
+    "first_at": "Lần đầu",
+    "at": "Lần gần nhất",
+    "version": "Phiên bản",
+    "loaded_at": "Thời điểm nạp",
+    "superseded_at": "Thời điểm bị thay thế",
+    "replaced_by": "Thay bằng tệp",
+    "replaced_by_version": "Thay bằng phiên bản",
 }
 
 

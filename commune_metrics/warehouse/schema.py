@@ -34,14 +34,19 @@ def schema_version(sql_dir: Path = SQL_DIR) -> int:
     return max(numbers, default=0)
 
 
-def _digests(files: list[Path]) -> dict[str, str]:
-    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in files}
+def _rendered(sql_dir: Path) -> dict[Path, str]:
+    """The SQL files' texts as applied: the catalog-driven placeholders filled in."""
+    return {path: render_sql(path.read_text(encoding="utf-8")) for path in sql_files(sql_dir)}
 
 
 def pending_files(con: duckdb.DuckDBPyConnection, sql_dir: Path = SQL_DIR) -> dict[str, str]:
-    """{file: sha256} of the SQL files whose text differs from the one last applied (all of
-    them on a new warehouse). Reads only."""
-    current = _digests(sql_files(sql_dir))
+    """{file: sha256} of the SQL files whose text (as applied) differs from the one last
+    applied (all of them on a new warehouse). Reads only."""
+    return _pending(con, _rendered(sql_dir))
+
+
+def _pending(con: duckdb.DuckDBPyConnection, texts: dict[Path, str]) -> dict[str, str]:
+    current = {path.name: hashlib.sha256(text.encode()).hexdigest() for path, text in texts.items()}
     latest: dict[str, str] = {}
     # Asked of the catalog, not by querying the table: a missing table would make DuckDB look
     # for a Python variable of that name instead (replacement scans).
@@ -56,13 +61,15 @@ def apply_schema(con: duckdb.DuckDBPyConnection, sql_dir: Path = SQL_DIR) -> boo
     """Bring the schema up to the SQL files' version; returns whether anything was applied.
     All files run (they are idempotent, and a later file may depend on an earlier one) in one
     transaction: a failure leaves the previous schema whole."""
-    pending = pending_files(con, sql_dir)
+    texts = _rendered(sql_dir)
+    pending = _pending(con, texts)
     if not pending:
         return False
     con.begin()
     try:
-        for path in sql_files(sql_dir):
-            con.execute(path.read_text(encoding="utf-8"))
+        for text in texts.values():
+            con.execute(text)
+        # Recorded only after every file ran, so a failing file leaves no half schema.
         now = datetime.now()
         for name, digest in sorted(pending.items()):
             match = _PREFIX.match(name)
@@ -85,6 +92,20 @@ def rollback_quietly(con: duckdb.DuckDBPyConnection) -> None:
         log.debug("rollback after a failure failed too: %s", exc)
 
 
+def render_sql(text: str) -> str:
+    """Fill the catalog-driven parts of the views: one comparison column per metric with a
+    `comparison_column` in rules/metrics.yaml, so adding a metric touches no SQL. Codes and
+    column names were validated by the rules schema (identifier patterns) before they get here."""
+    if "{{" not in text:
+        return text
+    columns = [(code, col) for code, *_rest, col in _catalog_rows(_rules_stamp()) if col]
+    rows = "".join(f"\nUNION ALL SELECT {5 + i}, '{col}', '{code}', '{code}'"
+                   for i, (code, col) in enumerate(columns))
+    latest = "\n       ".join(f"max(value) FILTER (WHERE column_name = '{col}') AS {col},"
+                              for _code, col in columns)
+    return text.replace("{{comparison_column_rows}}", rows).replace("{{comparison_latest}}", latest)
+
+
 def refresh_reference(con: duckdb.DuckDBPyConnection) -> None:
     """Fill communes (once) and metrics (every open: the catalog is data and may change)
     from upstream modules when they are available; their absence is not an error."""
@@ -105,7 +126,8 @@ def refresh_reference(con: duckdb.DuckDBPyConnection) -> None:
     try:
         rows = _catalog_rows(_rules_stamp())
         current = con.execute(
-            "SELECT code, unit, label_vi, description FROM metrics ORDER BY code"
+            "SELECT code, unit, label_vi, description, flow, better, comparison_column"
+            " FROM metrics ORDER BY code"
         ).fetchall()
         if sorted(rows) != current:
             _replace(con, "metrics", rows)
@@ -128,7 +150,8 @@ def _catalog_rows(_stamp: tuple) -> list[tuple]:
     YAML took ~60 ms, paid on every writable open (once per ingest chunk)."""
     from commune_metrics.extract.rules import load_catalog
 
-    return [(m.code, m.unit, m.label_vi, m.description) for m in load_catalog()]
+    return [(m.code, m.unit, m.label_vi, m.description, m.flow, m.better, m.comparison_column)
+            for m in load_catalog()]
 
 
 def _replace(con: duckdb.DuckDBPyConnection, table: str, rows: list[tuple]) -> None:

@@ -26,24 +26,35 @@ import duckdb
 
 from commune_metrics.core.config import DEFAULT_WAREHOUSE
 from commune_metrics.core.lifecycle import pid_alive
-from commune_metrics.core.model import ERROR, OK, QUARANTINED, ProcessResult
+from commune_metrics.core.model import ERROR, OK, QUARANTINED, DocMeta, ProcessResult
 from commune_metrics.warehouse import lock as lock_module
 from commune_metrics.warehouse.errors import (
     WarehouseBusyError,
     WarehouseDiskFullError,
-    WarehouseNotFoundError,
     WarehouseWriteError,
 )
-from commune_metrics.warehouse.identity import document_key, superseded_keys
+from commune_metrics.warehouse.identity import (
+    Match,
+    Version,
+    document_key,
+    in_version_order,
+    match_version,
+    period_of,
+    slot_of,
+)
 from commune_metrics.warehouse.lock import WriterLock
+from commune_metrics.warehouse.pending import apply_pending
 from commune_metrics.warehouse.schema import apply_schema, refresh_reference, rollback_quietly
+from commune_metrics.warehouse.snapshot import connect_snapshot, snapshot_is_fresh
+from commune_metrics.warehouse.snapshot import publish as publish_snapshot
 
 LOADED = "loaded"
 UNCHANGED = "unchanged"
 SKIPPED = "skipped"
-OUTCOMES = (LOADED, UNCHANGED, QUARANTINED, SKIPPED)
-__all__ = ["LOADED", "OUTCOMES", "QUARANTINED", "SKIPPED", "UNCHANGED", "LoadOutcome", "Warehouse",
-           "connect_readonly", "open_warehouse"]
+UNPACKED = "unpacked"  # a .zip whose members got lines of their own
+OUTCOMES = (LOADED, UNCHANGED, QUARANTINED, SKIPPED, UNPACKED)
+__all__ = ["LOADED", "OUTCOMES", "QUARANTINED", "SKIPPED", "UNCHANGED", "UNPACKED", "LoadOutcome", "Origin",
+           "Warehouse", "connect_readonly", "open_warehouse", "open_warehouse_locked"]
 
 _DUCKDB_RETRY_SECONDS = 0.2
 
@@ -61,19 +72,41 @@ class LoadOutcome:
     facts: int = 0
     flags: int = 0
     archived_to: str | None = None
+    raw_name: bytes | None = None  # the file name's bytes as found
+    container: str | None = None  # the .zip it came from
+    repeat: bool = False  # quarantined before with the same bytes (its copy is archived already)
+    replaced_file: str | None = None  # source_file of the version this one replaced
+    why: str | None = None  # why it is a version of that document ("same số 87/BC-UBND")
+    current: bool = True  # False: an older version than the current one, kept as history
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a file came from, as the ingest loop found it."""
+
+    raw_name: bytes | None = None
+    container: str | None = None
+    arrived_at: datetime | None = None
 
 
 _ROWS_PER_INSERT = 200
 
 
-def _insert_rows(con: duckdb.DuckDBPyConnection, table: str, rows: list[list]) -> None:
+# Named, not positional: columns added later by ALTER TABLE (scope) must not shift the values.
+_FACT_COLUMNS = ("doc_id", "seq", "metric", "kind", "value", "unit", "qualifier", "page", "char_start",
+                 "char_end", "evidence", "extractor", "confidence", "scope", "status", "reason")
+
+
+def _insert_rows(con: duckdb.DuckDBPyConnection, table: str, rows: list[list],
+                 columns: tuple[str, ...] | None = None) -> None:
     """Multi-row INSERTs: DuckDB's executemany runs one statement per row (~0.1 ms each),
     which was a third of loading a document."""
     width = len(rows[0])
     one = "(" + ", ".join("?" * width) + ")"
+    into = f"{table} ({', '.join(columns)})" if columns else table  # literals from this module
     for start in range(0, len(rows), _ROWS_PER_INSERT):
         batch = rows[start:start + _ROWS_PER_INSERT]
-        con.execute(f"INSERT INTO {table} VALUES " + ", ".join([one] * len(batch)),  # table: a literal
+        con.execute(f"INSERT INTO {into} VALUES " + ", ".join([one] * len(batch)),
                     [value for row in batch for value in row])
 
 
@@ -96,8 +129,10 @@ def _holder_of(exc: duckdb.Error) -> str:
     return f" (PID {match.group(2)}, {match.group(1)})" if match else ""
 
 
-def _connect_with_retry(path: Path, read_only: bool, timeout: float) -> duckdb.DuckDBPyConnection:
+def _connect_with_retry(path: Path, read_only: bool, timeout: float,
+                        on_wait: Callable[[str], None] | None = None) -> duckdb.DuckDBPyConnection:
     deadline = time.monotonic() + timeout
+    told = False
     while True:
         try:
             return duckdb.connect(str(path), read_only=read_only)
@@ -110,22 +145,22 @@ def _connect_with_retry(path: Path, read_only: bool, timeout: float) -> duckdb.D
                     f"cannot {what} {path}: another program{_holder_of(exc)} has it open; "
                     "try again when it is closed"
                 ) from None
+            if on_wait is not None and not told:
+                on_wait(f"waiting: another program{_holder_of(exc)} has {path} open")
+                told = True
             time.sleep(_DUCKDB_RETRY_SECONDS)
 
 
 def connect_readonly(
     path: Path | str = DEFAULT_WAREHOUSE, timeout: float | None = None
 ) -> duckdb.DuckDBPyConnection:
-    """A read-only connection for queries. Waits up to `timeout` seconds (default
-    $CM_READ_TIMEOUT or 10) while a run is writing, then raises WarehouseBusyError."""
+    """A read-only connection to the analysts' snapshot of the warehouse (snapshot.py): it
+    never waits for a run and never makes a run wait. `timeout` (default $CM_READ_TIMEOUT
+    or 10 s) only matters while a brand-new warehouse has no snapshot yet."""
     path = Path(path)
     if timeout is None:
         timeout = float(os.environ.get("CM_READ_TIMEOUT", "10"))
-    if not path.is_file():
-        raise WarehouseNotFoundError(
-            f"no warehouse at {path}; load some files first with `commune-metrics ingest`"
-        )
-    return _connect_with_retry(path, read_only=True, timeout=timeout)
+    return connect_snapshot(path, timeout=timeout)
 
 
 @contextmanager
@@ -136,23 +171,46 @@ def open_warehouse(
     on_wait: Callable[[str], None] | None = None,
 ) -> Iterator[Warehouse]:
     """Open for writing: take the writer lock, connect, bring the schema up to date (writing
-    nothing when it is). A write that fails for lack of space or an I/O error comes out as
-    one WarehouseWriteError line; DuckDB's own text stays in the chained exception."""
+    nothing when it is). On a clean exit the read snapshot is published, so what was written
+    shows to analysts. A write that fails for lack of space or an I/O error comes out as one
+    WarehouseWriteError line; DuckDB's own text stays in the chained exception."""
     path = Path(path)
     timeout = lock_module.DEFAULT_LOCK_TIMEOUT if lock_timeout is None else lock_timeout
     lock = WriterLock(path)
-    con: duckdb.DuckDBPyConnection | None = None
-    failed = False
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         lock.acquire(timeout, on_wait)
+    except OSError as exc:
+        translated = write_error(exc, path)
+        if translated is None:
+            raise
+        raise translated from exc
+    try:
+        with open_warehouse_locked(path, lock, timeout, on_wait) as wh:
+            yield wh
+    finally:
+        lock.release()
+
+
+@contextmanager
+def open_warehouse_locked(
+    path: Path, lock: WriterLock, timeout: float, on_wait: Callable[[str], None] | None = None
+) -> Iterator[Warehouse]:
+    """The writer's connection, for a caller that already holds `lock`."""
+    con: duckdb.DuckDBPyConnection | None = None
+    failed = False
+    try:
         if not path.exists():
             _create(path, timeout)
-        # A reader (e.g. an analyst's `duckdb -readonly` session) may still have the file
-        # open; wait for it like for another writer.
-        con = _connect_with_retry(path, read_only=False, timeout=timeout)
+        # A program that opened the writer's file directly (an old `duckdb` session) still
+        # blocks it; wait for it like for another writer, and say who it is once.
+        con = _connect_with_retry(path, read_only=False, timeout=timeout, on_wait=on_wait)
         _prepare(con)
-        yield Warehouse(con, path)
+        wh = Warehouse(con, path)
+        if not snapshot_is_fresh(path):
+            wh.publish()  # readers of a new (or upgraded) warehouse need not wait for a batch
+        yield wh
+        wh.publish()
     except (duckdb.Error, OSError) as exc:
         failed = True
         translated = write_error(exc, path)
@@ -169,7 +227,6 @@ def open_warehouse(
             except (duckdb.Error, OSError):
                 if not failed:
                     raise
-        lock.release()
 
 
 def _prepare(con: duckdb.DuckDBPyConnection) -> None:
@@ -254,6 +311,16 @@ class Warehouse:
         finally:
             self._in_batch = False
 
+    def publish(self) -> None:
+        """Make everything committed so far visible to readers (snapshot.publish). Called
+        after each committed batch of a run and when the writer closes."""
+        if self._in_batch:
+            raise RuntimeError("publish inside a batch: only committed data may be published")
+        # Review actions queued while this writer held the lock go in first, so an analyst's
+        # correction shows in the same snapshot as the batch that made it wait.
+        apply_pending(self.con, self.path)
+        publish_snapshot(self.con, self.path)
+
     # -- runs -------------------------------------------------------------------------
     def start_run(self, trigger: str) -> int:
         self.mark_crashed_runs()
@@ -281,12 +348,13 @@ class Warehouse:
             self.con.execute(
                 """UPDATE runs SET status = 'crashed', finished_at = ?, error_text = ?,
                        files_seen = f.n, loaded = f.loaded, unchanged = f.unchanged,
-                       quarantined = f.quarantined, skipped = f.skipped
+                       quarantined = f.quarantined, skipped = f.skipped, unpacked = f.unpacked
                    FROM (SELECT count(*) AS n,
                                 count(*) FILTER (WHERE outcome = 'loaded') AS loaded,
                                 count(*) FILTER (WHERE outcome = 'unchanged') AS unchanged,
                                 count(*) FILTER (WHERE outcome = 'quarantined') AS quarantined,
-                                count(*) FILTER (WHERE outcome = 'skipped') AS skipped
+                                count(*) FILTER (WHERE outcome = 'skipped') AS skipped,
+                                count(*) FILTER (WHERE outcome = 'unpacked') AS unpacked
                          FROM run_files WHERE run_id = ?) AS f
                    WHERE runs.run_id = ?""",
                 [now, f"process gone (pid {pid} on {host}): killed or crashed", run_id, run_id],
@@ -298,13 +366,13 @@ class Warehouse:
         """Record the end of a run: `status` ok / failed (default: from error_text) / stopped."""
         self.con.execute(
             """UPDATE runs SET finished_at = ?, status = ?, files_seen = ?, loaded = ?, unchanged = ?,
-                   quarantined = ?, skipped = ?, errors = ?, error_text = ?
+                   quarantined = ?, skipped = ?, unpacked = ?, errors = ?, error_text = ?
                WHERE run_id = ?""",
             [
                 datetime.now(), status or ("failed" if error_text else "ok"),
                 sum(counts.get(o, 0) for o in OUTCOMES),
                 counts.get(LOADED, 0), counts.get(UNCHANGED, 0), counts.get(QUARANTINED, 0),
-                counts.get(SKIPPED, 0), errors, error_text, run_id,
+                counts.get(SKIPPED, 0), counts.get(UNPACKED, 0), errors, error_text, run_id,
             ],
         )
 
@@ -319,121 +387,186 @@ class Warehouse:
         return (int(row[0]), int(row[1])) if row else None
 
     # -- loading ----------------------------------------------------------------------
-    def record_unchanged(self, run_id: int, source_file: str, path: str, sha256: str) -> LoadOutcome:
-        """A file whose bytes are already loaded: only the audit row is written."""
+    def record_unchanged(self, run_id: int, source_file: str, path: str, sha256: str,
+                         origin: Origin | None = None, reason: str | None = None) -> LoadOutcome:
+        """A file whose bytes (or text) are already loaded: only the audit row is written."""
         known = self._loaded_version(sha256)
-        outcome = LoadOutcome(source_file, path, sha256, UNCHANGED,
-                              doc_id=known[0] if known else None, version=known[1] if known else None)
+        origin = origin or Origin()
+        outcome = LoadOutcome(source_file, path, sha256, UNCHANGED, reason=reason,
+                              doc_id=known[0] if known else None, version=known[1] if known else None,
+                              raw_name=origin.raw_name, container=origin.container)
         self._audit(run_id, outcome, seconds=0.0)
         return outcome
 
     def record_skipped(self, run_id: int, source_file: str, path: str, sha256: str | None,
-                       reason: str) -> LoadOutcome:
-        outcome = LoadOutcome(source_file, path, sha256, SKIPPED, reason=reason)
+                       reason: str, origin: Origin | None = None) -> LoadOutcome:
+        origin = origin or Origin()
+        outcome = LoadOutcome(source_file, path, sha256, SKIPPED, reason=reason,
+                              raw_name=origin.raw_name, container=origin.container)
         self._audit(run_id, outcome, seconds=0.0)
         return outcome
 
-    def load(self, result: ProcessResult, run_id: int) -> LoadOutcome:
+    def record_unpacked(self, run_id: int, source_file: str, path: str, sha256: str, reason: str,
+                        origin: Origin | None = None) -> LoadOutcome:
+        """A .zip whose members were handled one by one (each has its own row)."""
+        origin = origin or Origin()
+        outcome = LoadOutcome(source_file, path, sha256, UNPACKED, reason=reason,
+                              raw_name=origin.raw_name, container=origin.container)
+        self._audit(run_id, outcome, seconds=0.0)
+        return outcome
+
+    def load(self, result: ProcessResult, run_id: int, origin: Origin | None = None) -> LoadOutcome:
         """Load one processed file in one transaction."""
+        origin = origin or Origin()
         result = replace(result, source_file=_utf8(result.source_file), reason=_utf8(result.reason))
         # Loaded already (maybe by a concurrent run while this one was extracting)?
         if result.sha256 is not None and self._loaded_version(result.sha256) is not None:
-            return self.record_unchanged(run_id, result.source_file, result.path, result.sha256)
+            return self.record_unchanged(run_id, result.source_file, result.path, result.sha256, origin)
         if result.status == ERROR or result.sha256 is None:
             return self.record_skipped(run_id, result.source_file, result.path, result.sha256,
-                                       f"{result.code}: {result.reason}")
+                                       f"{result.code}: {result.reason}", origin)
 
         with self.batch():  # its own transaction, or the enclosing batch's
             if result.status == QUARANTINED:
-                outcome = self._quarantine(result, run_id)
+                outcome = self._quarantine(result, run_id, origin)
             elif result.status == OK:
-                outcome = self._insert_document(result, run_id)
+                outcome = self._insert_document(result, run_id, origin)
             else:
                 raise ValueError(f"unknown process status {result.status!r}")
+            outcome.raw_name, outcome.container = origin.raw_name, origin.container
             self._audit(run_id, outcome, seconds=result.seconds)
         return outcome
 
-    def _quarantine(self, result: ProcessResult, run_id: int) -> LoadOutcome:
+    def _quarantine(self, result: ProcessResult, run_id: int, origin: Origin) -> LoadOutcome:
         now = datetime.now()
         code = result.code or "unreadable"
         reason = result.reason or code
         updated = self.con.execute(
             """UPDATE quarantine_rows SET source_file = ?, code = ?, reason = ?, last_at = ?,
-                   attempts = attempts + 1, run_id = ?
+                   attempts = attempts + 1, run_id = ?, source_file_raw = ?, container = ?
                WHERE sha256 = ? RETURNING attempts""",
-            [result.source_file, code, reason, now, run_id, result.sha256],
+            [result.source_file, code, reason, now, run_id, origin.raw_name, origin.container, result.sha256],
         ).fetchall()
         if not updated:
             self.con.execute(
-                "INSERT INTO quarantine_rows VALUES (?, ?, ?, ?, ?, ?, 1, ?)",
-                [result.sha256, result.source_file, code, reason, now, now, run_id],
+                """INSERT INTO quarantine_rows (sha256, source_file, code, reason, first_at, last_at,
+                       attempts, run_id, source_file_raw, container)
+                   VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?, ?)""",
+                [result.sha256, result.source_file, code, reason, now, now, run_id, origin.raw_name,
+                 origin.container],
             )
         return LoadOutcome(result.source_file, result.path, result.sha256, QUARANTINED,
-                           reason=f"{code}: {reason}")
+                           reason=f"{code}: {reason}", repeat=bool(updated))
 
-    def _insert_document(self, result: ProcessResult, run_id: int) -> LoadOutcome:
-        meta = result.meta
-        key = document_key(meta, result.source_file)
-        keys = superseded_keys(meta, result.source_file)
-        marks = ", ".join("?" for _ in keys)
-        previous = self.con.execute(
-            f"SELECT doc_id, version, issued_on FROM document_versions WHERE doc_key IN ({marks})"
-            " AND is_current ORDER BY version DESC", keys
+    def _same_text(self, text_sha256: str | None) -> tuple[str, int] | None:
+        if text_sha256 is None:
+            return None
+        row = self.con.execute(
+            "SELECT source_file, version FROM document_versions WHERE text_sha256 = ? ORDER BY doc_id"
+            " LIMIT 1",
+            [text_sha256],
         ).fetchone()
-        latest = self.con.execute(
-            f"SELECT max(version) FROM document_versions WHERE doc_key IN ({marks})", keys
-        ).fetchone()[0]
-        version = int(latest or 0) + 1
+        return (row[0], int(row[1])) if row else None
+
+    def _versions(self, where: str, params: list) -> list[Version]:
+        rows = self.con.execute(
+            f"""SELECT doc_id, doc_key, source_file, period_start, period_end, as_of, doc_number, subject,
+                       text_signature, issued_on, run_id, arrived_at, is_current
+                FROM document_versions WHERE {where}""",  # where: a literal of this class
+            params,
+        ).fetchall()
+        return [
+            Version(int(r[0]), r[1], r[2],
+                    period_of(DocMeta(period_start=r[3], period_end=r[4], as_of=r[5])),
+                    r[6], r[7], list(r[8]) if r[8] is not None else None, r[9], r[10], r[11], bool(r[12]))
+            for r in rows
+        ]
+
+    def _insert_document(self, result: ProcessResult, run_id: int, origin: Origin) -> LoadOutcome:
+        meta = result.meta or DocMeta()
+        same_text = self._same_text(result.text_sha256)
+        if same_text is not None:  # other bytes, same text (a re-saved file): nothing new
+            return LoadOutcome(result.source_file, result.path, result.sha256, UNCHANGED,
+                               reason=f"same text as {same_text[0]} (v{same_text[1]})")
+        slot = slot_of(meta)
+        match = match_version(meta, result.text_signature,
+                              self._versions("doc_slot = ? AND is_current", [slot]))
+        key = match.version.doc_key if match else document_key(meta, text_sha256=result.text_sha256)
         doc_id = int(self.con.execute("SELECT nextval('doc_id_seq')").fetchone()[0])
         now = datetime.now()
-        # Versions are current by issue date, then arrival, never by the order files were
-        # listed in: an original that arrives after its correction (or beside it in one batch,
-        # sorted first by its name) is kept as history, and the correction stays current.
-        issued = meta.issued_on if meta else None
-        older = bool(previous and previous[2] and issued and issued < previous[2])
-        if previous and not older:
-            self.con.execute(
-                f"""UPDATE document_versions SET is_current = false, superseded_at = ?, superseded_by = ?
-                   WHERE doc_key IN ({marks}) AND is_current""",
-                [now, doc_id, *keys],
-            )
         self.con.execute(
             """INSERT INTO document_versions (doc_id, doc_key, version, is_current, sha256, source_file,
                    file_type, size_bytes, doc_type, ward_code, commune, province, period_start, period_end,
                    as_of, issued_on, signer, pages, ocr_pages, fact_count, flag_count, loaded_at, run_id,
-                   superseded_at, superseded_by)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                   source_file_raw, container, arrived_at, doc_slot, doc_number, subject, encoding_fixed,
+                   replace_reason, text_sha256, text_signature)
+               VALUES (?, ?, 1, true, """ + ", ".join("?" * 29) + ")",
             [
-                doc_id, key, version, not older, result.sha256, result.source_file, result.file_type,
-                result.size_bytes,
-                meta.doc_type if meta else "other",
-                meta.ward_code if meta else None, meta.commune if meta else None,
-                meta.province if meta else None, meta.period_start if meta else None,
-                meta.period_end if meta else None, meta.as_of if meta else None,
-                meta.issued_on if meta else None, meta.signer if meta else None,
+                doc_id, key, result.sha256, result.source_file, result.file_type, result.size_bytes,
+                meta.doc_type, meta.ward_code, meta.commune, meta.province, meta.period_start,
+                meta.period_end, meta.as_of, meta.issued_on, meta.signer,
                 result.pages, ",".join(str(p) for p in result.ocr_pages) or None,
                 len(result.facts), len(result.flags), now, run_id,
-                now if older else None, int(previous[0]) if older else None,
+                origin.raw_name, _utf8(origin.container), origin.arrived_at, slot, meta.doc_number,
+                meta.subject, result.encoding_fixed, match.why if match else None, result.text_sha256,
+                result.text_signature or None,
             ],
         )
         self._insert_facts(doc_id, result)
         self._insert_flags(doc_id, result)
-        return LoadOutcome(
-            result.source_file, result.path, result.sha256, LOADED, doc_id=doc_id, version=version,
-            replaced_version=int(previous[1]) if previous and not older else None,
-            facts=len(result.facts), flags=len(result.flags),
-            reason=(f"issued {issued:%d/%m/%Y}, before the current v{previous[1]} ({previous[2]:%d/%m/%Y}): "
-                    "kept as history") if older else None,
-        )
+        outcome = LoadOutcome(result.source_file, result.path, result.sha256, LOADED, doc_id=doc_id,
+                              version=1, facts=len(result.facts), flags=len(result.flags))
+        if match is not None:
+            self._order_versions(key, doc_id, now, outcome, match)
+        self._insert_text(result)
+        return outcome
+
+    def _order_versions(self, key: str, doc_id: int, now: datetime, outcome: LoadOutcome,
+                        match: Match) -> None:
+        """Number the versions of one document by issue date, then arrival; the last is current.
+        Each version `replaces` the one before it."""
+        ordered = in_version_order(self._versions("doc_key = ?", [key]))
+        for position, v in enumerate(ordered):
+            after = ordered[position + 1] if position + 1 < len(ordered) else None
+            before = ordered[position - 1] if position else None
+            self.con.execute(
+                """UPDATE document_versions SET version = ?, is_current = ?, replaces = ?,
+                       superseded_by = ?, superseded_at = CASE WHEN ? IS NULL THEN NULL
+                                                               ELSE coalesce(superseded_at, ?) END
+                   WHERE doc_id = ?""",
+                [position + 1, after is None, before.source_file if before else None,
+                 after.doc_id if after else None, after.doc_id if after else None, now, v.doc_id],
+            )
+            if v.doc_id == doc_id:
+                outcome.version, outcome.current, outcome.why = position + 1, after is None, match.why
+                if after is None:  # the new current version: name the one it replaced
+                    outcome.replaced_file = before.source_file if before else None
+                    outcome.replaced_version = position or None
+                else:  # an older version arriving late: history; name the current one
+                    outcome.replaced_file = ordered[-1].source_file
 
     def _insert_facts(self, doc_id: int, result: ProcessResult) -> None:
         rows = [
             [doc_id, seq, f.metric, f.kind, f.value, f.unit, f.qualifier, f.page, f.char_start, f.char_end,
-             f.evidence, f.extractor, f.confidence]
+             f.evidence, f.extractor, f.confidence, f.scope, f.status, f.reason]
             for seq, f in enumerate(result.facts)
         ]
         if rows:
-            _insert_rows(self.con, "fact_rows", rows)
+            _insert_rows(self.con, "fact_rows", rows, _FACT_COLUMNS)
+
+    def _insert_text(self, result: ProcessResult) -> None:
+        if result.text is None:
+            return
+        known = self.con.execute("SELECT 1 FROM document_texts WHERE sha256 = ?", [result.sha256]).fetchone()
+        if known is None:
+            starts = None if result.page_starts is None else ",".join(str(s) for s in result.page_starts)
+            self.con.execute("INSERT INTO document_texts VALUES (?, ?, ?)",
+                             [result.sha256, result.text, starts])
+
+    def record_location(self, sha256: str, path: Path | str) -> None:
+        """Where a loaded file now lies (its archived copy), for the review page's page images."""
+        self.con.execute("INSERT INTO document_files VALUES (?, ?, ?)",
+                         [sha256, _utf8(str(Path(path).absolute())), datetime.now()])
 
     def _insert_flags(self, doc_id: int, result: ProcessResult) -> None:
         rows = [
@@ -446,7 +579,10 @@ class Warehouse:
 
     def _audit(self, run_id: int, outcome: LoadOutcome, seconds: float) -> None:
         self.con.execute(
-            "INSERT INTO run_files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            """INSERT INTO run_files (run_id, source_file, sha256, outcome, reason, doc_id, version, seconds,
+                   recorded_at, source_file_raw, container)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
             [run_id, _utf8(outcome.source_file), outcome.sha256, outcome.outcome, _utf8(outcome.reason),
-             outcome.doc_id, outcome.version, seconds, datetime.now()],
+             outcome.doc_id, outcome.version, seconds, datetime.now(), outcome.raw_name,
+             _utf8(outcome.container)],
         )

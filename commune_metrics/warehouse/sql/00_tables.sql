@@ -80,6 +80,12 @@ CREATE TABLE IF NOT EXISTS fact_rows (
     confidence  DOUBLE
 );
 
+-- Whose figure it is, and whether it passed verification (contract v2): `accepted` facts are in
+-- `facts`; `review` ones (low confidence, implausible value) are in `review` with their reason.
+ALTER TABLE fact_rows ADD COLUMN IF NOT EXISTS scope VARCHAR DEFAULT 'self';
+ALTER TABLE fact_rows ADD COLUMN IF NOT EXISTS status VARCHAR DEFAULT 'accepted';
+ALTER TABLE fact_rows ADD COLUMN IF NOT EXISTS reason VARCHAR;
+
 CREATE TABLE IF NOT EXISTS flag_rows (
     doc_id        INTEGER NOT NULL,
     seq           INTEGER NOT NULL,
@@ -134,3 +140,7 @@ CREATE TABLE IF NOT EXISTS metrics (
     label_vi     VARCHAR,
     description  VARCHAR
 );
+-- What the views need to know of a metric, declared once in rules/metrics.yaml.
+ALTER TABLE metrics ADD COLUMN IF NOT EXISTS flow BOOLEAN;               -- accumulates over the period
+ALTER TABLE metrics ADD COLUMN IF NOT EXISTS better VARCHAR;             -- 'lower' when less is better
+ALTER TABLE metrics ADD COLUMN IF NOT EXISTS comparison_column VARCHAR;  -- column in document_metrics

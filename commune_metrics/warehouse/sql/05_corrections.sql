@@ -27,6 +27,17 @@ CREATE TABLE IF NOT EXISTS corrections (
     source         VARCHAR            -- 'cli' or the corrections CSV file name
 );
 
+-- Review actions (v2): a correction may also move a fact to another metric, kind or scope, or
+-- confirm it as read. A row's meaning, in this order: rejected -> the fact is wrong; any new_*
+-- set -> corrected (unset fields keep what was read); confirmed -> right as read; else a
+-- revert to the extracted fact, unreviewed.
+ALTER TABLE corrections ADD COLUMN IF NOT EXISTS new_metric VARCHAR;
+ALTER TABLE corrections ADD COLUMN IF NOT EXISTS new_kind VARCHAR;
+ALTER TABLE corrections ADD COLUMN IF NOT EXISTS new_scope VARCHAR;
+ALTER TABLE corrections ADD COLUMN IF NOT EXISTS confirmed BOOLEAN DEFAULT false;
+-- Set by the review page's queued actions: applying the same queued action twice records it once.
+ALTER TABLE corrections ADD COLUMN IF NOT EXISTS action_id VARCHAR;
+
 CREATE OR REPLACE VIEW corrections_current AS
 SELECT * EXCLUDE (rn)
 FROM (
@@ -35,3 +46,21 @@ FROM (
 )
 WHERE rn = 1;
 
+
+-- Who the fact is about (self / sub_unit / other_unit / higher_level / earlier_period /
+-- unknown), set by the extractor once it decides scope (accuracy issue); NULL until then,
+-- and counted as the commune's own figure.
+ALTER TABLE fact_rows ADD COLUMN IF NOT EXISTS scope VARCHAR;
+
+-- The normalized text of each loaded document (evidence spans index into it) and where its
+-- file was last seen, for the review page (highlighting, page images).
+CREATE TABLE IF NOT EXISTS document_texts (
+    sha256       VARCHAR NOT NULL,
+    text         VARCHAR NOT NULL,
+    page_starts  VARCHAR            -- comma separated offsets where pages 1, 2, ... start; NULL: no pages
+);
+CREATE TABLE IF NOT EXISTS document_files (
+    sha256       VARCHAR NOT NULL,
+    path         VARCHAR NOT NULL,  -- absolute path of the archived (or kept) file
+    recorded_at  TIMESTAMP NOT NULL
+);

@@ -1,18 +1,15 @@
 -- Analysis layer: per-30-day rates and targets vs actuals, on corrected values
 -- (05_corrections.sql, 10_views.sql: facts_corrected, actual_latest). Safe to run on every open.
 
--- Metrics where less is better: an "eq"/"approx" target for them is a ceiling, not a floor.
-CREATE OR REPLACE MACRO lower_is_better(metric) AS
-    metric IN ('dossiers.resolved_overdue', 'dossiers.in_progress_overdue',
-               'dossiers.received_offline', 'dossiers.offline_pct');
+-- Metrics where less is better: an "eq"/"approx" target for them is a ceiling, not a floor
+-- (metrics.yaml `better: lower`, loaded into the metrics table).
+CREATE OR REPLACE MACRO lower_is_better(m) AS
+    m IN (SELECT code FROM metrics WHERE better = 'lower');
 
 -- Counts that accumulate over the reporting period (so they can be scaled to 30 days);
--- stocks such as computers.total or staff.quota are left out of the rates.
-CREATE OR REPLACE MACRO is_flow_metric(metric) AS
-    metric IN ('dossiers.received', 'dossiers.received_online', 'dossiers.received_online_full',
-               'dossiers.received_online_partial', 'dossiers.received_offline', 'dossiers.resolved',
-               'dossiers.resolved_early', 'dossiers.resolved_on_time', 'dossiers.resolved_overdue',
-               'dossiers.resolved_in_time', 'dossiers.withdrawn', 'staff.trained', 'staff.retired');
+-- stocks such as computers.total or staff.quota are left out of the rates (metrics.yaml `flow`).
+CREATE OR REPLACE MACRO is_flow_metric(m) AS
+    m IN (SELECT code FROM metrics WHERE flow);
 
 -- Corrections that match no current fact (the document was replaced by a new version, or
 -- re-extraction moved the figure): shown to analysts so nothing is silently lost.
@@ -32,8 +29,8 @@ WITH p AS (
            CASE WHEN f.period_start IS NOT NULL AND f.period_end IS NOT NULL
                      AND f.period_end >= f.period_start
                 THEN date_diff('day', f.period_start, f.period_end) + 1 END AS period_days
-    FROM facts_corrected f
-    WHERE f.kind = 'actual' AND f.unit = 'count' AND NOT f.rejected AND is_flow_metric(f.metric)
+    FROM comparable_facts f
+    WHERE f.unit = 'count' AND is_flow_metric(f.metric)
 )
 SELECT fact_id, ward_code, commune, province, source_file, doc_sha256, metric, value,
        period_start, period_end, period_days,
@@ -51,23 +48,25 @@ FROM p;
 -- "approx" targets are floors, or ceilings for metrics where less is better.
 CREATE OR REPLACE VIEW target_gaps AS
 WITH targets AS (
-    SELECT f.*,
+    -- target_of, not scope: facts have a scope column of their own (self, sub_unit, ...)
+    SELECT f.* EXCLUDE (scope),
            CASE WHEN f.ward_code IS NULL AND f.commune IS NULL AND f.province IS NOT NULL
-                THEN 'province' ELSE 'commune' END AS scope
+                THEN 'province' ELSE 'commune' END AS target_of
     FROM facts_corrected f
-    WHERE f.kind = 'target' AND NOT f.rejected AND f.value IS NOT NULL
+    WHERE f.kind = 'target' AND NOT f.rejected AND f.value IS NOT NULL AND NOT f.held_for_review
+      AND coalesce(f.scope, 'self') = 'self'
 ), own AS (
     SELECT t.commune_key, t.metric, t.value, t.qualifier, t.fact_id, t.source_file, t.evidence, t.page,
-           t.scope, coalesce(t.period_end, t.as_of, t.issued_on) AS ord_date, t.loaded_at
+           t.target_of AS scope, coalesce(t.period_end, t.as_of, t.issued_on) AS ord_date, t.loaded_at
     FROM targets t
-    WHERE t.scope = 'commune'
+    WHERE t.target_of = 'commune'
 ), provincial AS (
     SELECT a.commune_key, t.metric, t.value, t.qualifier, t.fact_id, t.source_file, t.evidence, t.page,
-           t.scope, coalesce(t.period_end, t.as_of, t.issued_on) AS ord_date, t.loaded_at
+           t.target_of AS scope, coalesce(t.period_end, t.as_of, t.issued_on) AS ord_date, t.loaded_at
     FROM targets t
     JOIN actual_latest a
       ON a.metric = t.metric AND lower(a.province) = lower(t.province)
-    WHERE t.scope = 'province'
+    WHERE t.target_of = 'province'
       AND NOT EXISTS (SELECT 1 FROM own o WHERE o.commune_key = a.commune_key AND o.metric = t.metric)
 ), all_targets AS (
     SELECT * EXCLUDE (rn)

@@ -1,7 +1,8 @@
-"""Archiving a file whose load has committed: processed/YYYY-MM-DD/ or quarantine/ (with
-`<name>.reason.txt`).
+"""Where a file goes once its load has committed: processed/YYYY-MM-DD/ or quarantine/ (with
+`<name>.reason.txt` beside it). Files of the inbox are moved there; files read in place
+(given from elsewhere) are copied, and the original is never touched. Names never overwrite.
 
-Two promises:
+Two more promises:
 - **Exactly the bytes that were loaded.** The file is hashed as it is moved or copied and
   must match the hash its facts came from; a file that changed after it was read stays in
   the inbox (FileChangedAfterRead) and the next run loads its new bytes.
@@ -22,10 +23,9 @@ from datetime import date
 from pathlib import Path
 
 from commune_metrics.core.lifecycle import pid_alive
-from commune_metrics.ingest.process import QUARANTINED
-from commune_metrics.warehouse import SKIPPED, UNCHANGED, LoadOutcome
+from commune_metrics.ingest.entries import REASON_SUFFIX
+from commune_metrics.warehouse import QUARANTINED, SKIPPED, UNCHANGED, LoadOutcome
 
-REASON_SUFFIX = ".reason.txt"
 PARTIAL_DIR = ".partial"
 _NAME_MAX = 255  # bytes per file name on Linux file systems
 _COPY_CHUNK = 1 << 20
@@ -127,15 +127,27 @@ def _move_verified(source: Path, target: Path, sha256: str | None, archive_root:
     source.unlink()
 
 
+def _expected(sha256: str | None) -> str | None:
+    """The hash to verify against: only a real sha256 (a refused .zip member carries a made-up
+    key, not the hash of any bytes)."""
+    if sha256 is not None and len(sha256) == 64 and all(c in "0123456789abcdef" for c in sha256):
+        return sha256
+    return None
+
+
 def archive(outcome: LoadOutcome, archive_root: Path, keep_inbox: bool = False,
             today: date | None = None) -> Path | None:
-    """Move (or copy, with keep_inbox) a file whose load has committed. Skipped files stay.
-    With keep_inbox, an unchanged file is not copied again: its bytes are archived already.
+    """Move (or copy, with keep_inbox: the file is read in place) a file whose load has
+    committed. Skipped files stay. A copy is made once: not for an unchanged file, nor for
+    bytes quarantined before (their copy is there already). Of a .zip's members only the
+    quarantined ones are copied (with their reason); the .zip itself holds the rest.
     Raises FileChangedAfterRead (the file stays) or OSError (e.g. a full disk: the file stays,
     and no partial file is left under a real name)."""
     if outcome.outcome == SKIPPED:
         return None
-    if keep_inbox and outcome.outcome == UNCHANGED:
+    if keep_inbox and (outcome.outcome == UNCHANGED or outcome.repeat):
+        return None
+    if outcome.container is not None and (outcome.outcome != QUARANTINED or outcome.repeat):
         return None
     source = Path(outcome.path)
     if not source.exists():
@@ -146,18 +158,20 @@ def archive(outcome: LoadOutcome, archive_root: Path, keep_inbox: bool = False,
         folder = archive_root / "processed" / (today or date.today()).isoformat()
     folder.mkdir(parents=True, exist_ok=True)
     target = _free_name(folder, source.name)
+    expected = _expected(outcome.sha256)
     reason_file = None
     if outcome.outcome == QUARANTINED:
         # Reason first: a run killed between the two steps leaves a reason without a file (the
         # file is still in the inbox and is quarantined again), never a file without its reason.
         reason_file = Path(str(target) + REASON_SUFFIX)
         _write_reason(archive_root, reason_file,
-                      f"{source.name}\nsha256: {outcome.sha256}\nreason: {outcome.reason}\n")
+                      f"{source.name}{f' (from {outcome.container})' if outcome.container else ''}\n"
+                      f"sha256: {outcome.sha256}\nreason: {outcome.reason}\n")
     try:
         if keep_inbox:
-            _copy_verified(source, target, outcome.sha256, archive_root, durable=False)
+            _copy_verified(source, target, expected, archive_root, durable=False)
         else:
-            _move_verified(source, target, outcome.sha256, archive_root)
+            _move_verified(source, target, expected, archive_root)
     except BaseException:
         if reason_file is not None:
             reason_file.unlink(missing_ok=True)

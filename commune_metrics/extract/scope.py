@@ -1,0 +1,127 @@
+"""Whose figure it is: the scope of a fact relative to the document's own reporting unit.
+
+`self` (the reporting unit as a whole), `sub_unit` (a village, a lower level, several units
+below), `other_unit` (another unit of the same level), `higher_level` (the province or the
+nation in a commune report), `earlier_period` (a comparison with an earlier time), `unknown`.
+Every word is in rules/grammar.yaml (`scope:`); this module holds only the reading order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import regex
+
+from commune_metrics.extract.schemas import ScopeGrammar
+
+SCOPES = ("self", "sub_unit", "other_unit", "higher_level", "earlier_period", "unknown")
+LEVELS = ("village", "commune", "district", "province", "national")  # lowest first
+_RANK = {name: i for i, name in enumerate(LEVELS)}
+_NAME_AFTER = regex.compile(r"(?:\s+\p{Lu}[\p{L}'’]*)+")
+_NUMBER_NAME = regex.compile(r"\s+\d{1,2}(?![\d/.,%])")  # "Phường 3": only after a capitalised unit word
+_WRITTEN_NUMBER = regex.compile(r"[\d.,/]*\d")
+_HEADER = regex.compile(r"(?:ỦY|UỶ)\s+BAN\s+NHÂN\s+DÂN\s+|UBND\s+")
+
+
+def _alt(phrases: list[str]) -> str:
+    return "|".join(r"\s*".join(r"\s+".join(map(regex.escape, part.split())) for part in p.lower().split(","))
+                    for p in sorted(set(phrases), key=len, reverse=True))
+
+
+@dataclass(frozen=True)
+class ScopeReader:
+    unit: Any  # marker? + unit word, with the level in the group name
+    earlier: Any
+    channel: Any
+    object_before: Any  # a unit right after one of these is an object, not the owner
+
+    @classmethod
+    def build(cls, g: ScopeGrammar) -> ScopeReader:
+        groups = "|".join(f"(?P<{level}>{_alt(getattr(g.levels, level))})" for level in reversed(LEVELS))
+        marker = f"(?P<marker>(?:{_alt(g.whole_markers)})|(?P<plural>{_alt(g.plural_markers)}))"
+        unit = regex.compile(rf"(?<![\p{{L}}])(?:{marker}\s+)?(?:{groups})(?![\p{{L}}])", regex.IGNORECASE)
+        earlier = regex.compile(rf"(?<![\p{{L}}])(?:{_alt(g.earlier_period)})(?![\p{{L}}])", regex.IGNORECASE)
+        channel = regex.compile(rf"(?<![\p{{L}}])(?:{_alt(g.channel_names)})(?![\p{{L}}])", regex.IGNORECASE)
+        objects = regex.compile(rf"(?<![\p{{L}}])(?:{_alt(g.object_markers)})(?:\s+\S+){{0,2}}\s*$",
+                                regex.IGNORECASE)
+        return cls(unit, earlier, channel, objects)
+
+    def _units(self, text: str, start: int, end: int) -> list[tuple[Any, str]]:
+        """Unit phrases in text[start:end] (offsets relative to `start`), channels masked and
+        objects of a verb or preposition left out."""
+        masked = self.channel.sub(lambda m: " " * len(m.group(0)), text[start:end])
+        return [(m, next(lv for lv in LEVELS if m.group(lv))) for m in self.unit.finditer(masked)
+                if not self.object_before.search(masked, max(0, m.start() - 40), m.start())]
+
+    def doc_level(self, text: str) -> str | None:
+        """The reporting unit's level: its header, else the level the text names most often
+        (the first 300 characters, where the subject is named, count three times)."""
+        head = _HEADER.search(text, 0, 600)
+        if head:
+            found = self._units(text, head.end(), min(len(text), head.end() + 60))
+            if found and found[0][0].start() == 0:
+                return found[0][1]
+        votes = {lv: 0.0 for lv in ("commune", "district", "province")}
+        for m, level in self._units(text, 0, min(len(text), 20000)):
+            if level in votes:
+                votes[level] += 3.0 if m.start() < 300 else 1.0
+        best = max(votes, key=lambda lv: votes[lv])
+        return best if votes[best] > 0 else None
+
+    def fact_scope(self, text: str, sent_start: int, value_start: int, value_end: int, heading: str,
+                   level: str | None, own_name: str | None) -> str:
+        seg_start = max(sent_start, *(text.rfind(c, sent_start, value_start) + 1 for c in ",;("))
+        written = _WRITTEN_NUMBER.match(text, value_start)  # "2,1%": its own comma ends nothing
+        value_end = max(value_end, written.end() if written else value_end)
+        nxt = [i for i in (text.find(c, value_end) for c in ",;.(") if i >= 0]
+        seg_end = min(nxt) if nxt else len(text)
+        if self.earlier.search(text, seg_start, seg_end):
+            return "earlier_period"
+        if level is None:
+            return "self"  # no unit named anywhere: nothing to tell it from
+        # the nearest unit phrase in the value's own comma-separated part; a level phrase
+        # ("toàn tỉnh", "cấp xã") also reaches over commas to the end of its clause, and from
+        # the section heading
+        units, offset = self._units(text, seg_start, value_start), seg_start
+        if not units:
+            clause_start = max(sent_start, text.rfind(";", sent_start, value_start) + 1)
+            units = [u for u in self._units(text, clause_start, seg_start) if u[0].group("marker")
+                     and not u[0].group("plural")]
+            offset = clause_start
+        if not units and heading:
+            units = [u for u in self._units(heading, 0, len(heading)) if u[0].group("marker")
+                     and not u[0].group("plural")]
+            offset = None
+        if not units:
+            return "self"
+        m, unit_level = units[-1]
+        if len(units) > 1 and regex.fullmatch(r"\s*(?:,|và|&|-)\s*", text[(offset or 0) + units[-2][0].end():
+                                                                        (offset or 0) + m.start()]
+                                            if offset is not None else ""):
+            # "2 cấp huyện và xã": coordinated levels together are the higher one's whole
+            m, unit_level = max(units[-2:], key=lambda u: _RANK[u[1]])
+        source = text if offset is not None else heading
+        base = offset if offset is not None else 0
+        rank, own = _RANK[unit_level], _RANK.get(level, _RANK["commune"])
+        if rank > own:
+            return "higher_level"
+        if rank < own:
+            named = _NAME_AFTER.match(source, base + m.end()) is not None
+            # "cấp xã", "từng thôn", "thôn Đông"; a bare "thôn" is what is counted
+            return "sub_unit" if named or m.group("marker") else "self"
+        if m.group("plural"):
+            return "other_unit"
+        if m.group("marker"):
+            return "self"  # "toàn xã", "cấp tỉnh" in the unit's own report
+        name = _NAME_AFTER.match(source, base + m.end())
+        if name is None and source[base + m.start(unit_level)].isupper():
+            name = _NUMBER_NAME.match(source, base + m.end())
+        if name and own_name and _fold(name.group(0)) != _fold(own_name) \
+                and not _fold(name.group(0)).startswith(_fold(own_name)):
+            return "other_unit"
+        return "self"
+
+
+def _fold(s: str) -> str:
+    return " ".join(s.lower().split())

@@ -1,0 +1,63 @@
+"""The learned verifier: it ships in the package, loads offline with no ML library, gives the
+same output twice, holds unsure candidates for review, and `make train` rebuilds it byte for
+byte from the committed rules and corpora."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from commune_metrics.extract.extractor import extract
+from commune_metrics.extract.verifier import MODEL_PATH, default_verifier, load_verifier
+from commune_metrics.readers import load_document
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def test_the_model_ships_and_loads_offline() -> None:
+    verifier = load_verifier()
+    assert verifier is not None, f"no model at {MODEL_PATH}"
+    assert MODEL_PATH.is_relative_to(REPO / "commune_metrics"), "the model is package data"
+    assert 0.0 < verifier.threshold < 1.0 and len(verifier.weights) > 20
+    assert "sklearn" not in sys.modules, "scoring must not need scikit-learn"
+
+
+def test_same_output_twice_and_unsure_candidates_held(seed_paths: list[Path]) -> None:
+    verifier = default_verifier()
+    assert verifier is not None
+    for path in seed_paths:
+        doc = load_document(path)
+        first = [(f.metric, f.value, f.confidence, f.status, f.reason) for f in extract(doc).facts]
+        second = [(f.metric, f.value, f.confidence, f.status, f.reason) for f in extract(doc).facts]
+        assert first == second
+        for _m, _v, confidence, status, reason in first:
+            assert 0.0 <= confidence <= 1.0
+            if status == "review" and reason and reason.startswith("low confidence"):
+                assert confidence < verifier.threshold
+            if status == "accepted":
+                assert confidence >= verifier.threshold
+    unverified = [f for p in seed_paths for f in extract(load_document(p), verify=False).facts]
+    assert unverified and all(f.status == "accepted" or f.reason.startswith("implausible")
+                              for f in unverified), "without the verifier only plausibility holds facts"
+
+
+def test_the_verifier_holds_back_some_real_candidates() -> None:
+    docs = sorted((REPO / "tests" / "corpus" / "real" / "docs").glob("d-*.txt"))
+    facts = [f for p in docs for f in extract(load_document(p)).facts]
+    held = [f for f in facts if f.reason and f.reason.startswith("low confidence")]
+    assert held, "on real text the verifier holds at least one candidate back"
+    assert len(held) < len(facts), "and lets others through"
+
+
+@pytest.mark.slow
+def test_make_train_rebuilds_the_committed_model(tmp_path: Path) -> None:
+    out = tmp_path / "verifier.json"
+    done = subprocess.run([sys.executable, "-m", "tools.train_verifier", "--out", str(out)], cwd=REPO,
+                          capture_output=True, text=True, timeout=1200, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert out.read_text(encoding="utf-8") == MODEL_PATH.read_text(encoding="utf-8"), (
+        "the committed verifier is not what `make train` builds from the current rules and corpora: "
+        "run `make train` and commit commune_metrics/extract/models/verifier.json")
