@@ -145,8 +145,11 @@ def ingest(
         else:
             summary = _ingest_in_process(paths, warehouse, archive_root, keep_inbox, inbox, move, workers,
                                          on_wait, as_json)
-    finally:
-        stopper.uninstall()
+    except BaseException:
+        if not stopper.requested:  # stopping: the handlers stay, a second signal exits at once
+            stopper.uninstall()
+        raise
+    stopper.uninstall()
 
     if as_json:
         console.print_json(json.dumps(summary.as_dict(), default=str))

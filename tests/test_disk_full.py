@@ -174,7 +174,7 @@ DRIVER = textwrap.dedent('''
     report = {}
     inbox = work / "inbox"
     if mode == "warehouse":
-        sh("mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mnt))
+        sh("mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(mnt))
         wh, arch = mnt / "w.duckdb", work / "archive"
         common = ["--warehouse", str(wh), "--archive", str(arch), "--inbox", str(inbox)]
         report["first"] = cli("ingest", str(work / "first"), *common)
