@@ -270,13 +270,25 @@ def _serve(tmp_path: Path, inbox: Path, started: list) -> tuple[subprocess.Popen
 
 def _start_flow_run(api: str) -> None:
     import json
+    import urllib.error
     import urllib.request
 
-    with urllib.request.urlopen(f"{api}/deployments/name/ingest-inbox/stop-test", timeout=30) as r:
+    def call(request, attempts: int = 10):
+        # A private server on a loaded machine answers 503 while its SQLite database is busy
+        # (the runner registering and scheduling at the same moment): ask again shortly.
+        for attempt in range(attempts):
+            try:
+                return urllib.request.urlopen(request, timeout=30)
+            except urllib.error.HTTPError as exc:
+                if exc.code != 503 or attempt == attempts - 1:
+                    raise
+                time.sleep(1 + attempt)
+
+    with call(f"{api}/deployments/name/ingest-inbox/stop-test") as r:
         deployment = json.load(r)["id"]
     request = urllib.request.Request(f"{api}/deployments/{deployment}/create_flow_run", data=b"{}",
                                      headers={"Content-Type": "application/json"}, method="POST")
-    with urllib.request.urlopen(request, timeout=30) as r:
+    with call(request) as r:
         assert r.status in (200, 201)
 
 
