@@ -8,6 +8,8 @@ only by the command that needs them, so `ingest` and `compare` start fast.
 from __future__ import annotations
 
 import json
+import os
+import signal
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -17,6 +19,8 @@ from rich.console import Console
 from rich.markup import escape
 
 from commune_metrics.core.config import DEFAULT_INBOX, DEFAULT_WAREHOUSE
+from commune_metrics.core.errors import SetupError
+from commune_metrics.core.lifecycle import StopOnSignal, Stopped, stop_requested, terminate_descendants
 from commune_metrics.warehouse import (
     LOADED,
     OUTCOMES,
@@ -40,6 +44,7 @@ if not console.is_terminal:
     console = Console(highlight=False, width=160, soft_wrap=True)
 err_console = Console(stderr=True, highlight=False)
 _state = {"debug": False}
+STOP_DEADLINE = 27.0  # seconds from SIGTERM/Ctrl-C to a forced exit (the promise is 30)
 
 KeepInboxOpt = Annotated[bool, typer.Option(
     "--keep-inbox", help="Copy files of the inbox to the archive too, do not move them.")]
@@ -120,18 +125,31 @@ def ingest(
 
         workers = default_workers()
     if prefect:
-        from commune_metrics.flows.ingest import run_ingest_flow
+        from commune_metrics.flows._env import check_prefect_home
 
-        summary = run_ingest_flow(
-            workers=workers, paths=[str(p) for p in paths], warehouse=str(warehouse),
-            archive_root=str(archive_root), keep_inbox=keep_inbox, inbox=str(inbox), move=move,
-        )
-        if not as_json:
-            for outcome in summary.outcomes:
-                console.print(format_outcome(outcome))
-    else:
-        summary = _ingest_in_process(paths, warehouse, archive_root, keep_inbox, inbox, move, workers,
-                                     on_wait, as_json)
+        check_prefect_home()  # before Prefect is imported or anything starts: one line if not
+    # SIGTERM / Ctrl-C: the document in hand is abandoned (rolled back), workers and a private
+    # server are stopped, and the command exits within 30 s; a second signal exits at once.
+    stopper = StopOnSignal(STOP_DEADLINE).install()
+    try:
+        if prefect:
+            from commune_metrics.flows.ingest import run_ingest_flow
+
+            summary = run_ingest_flow(
+                workers=workers, paths=[str(p) for p in paths], warehouse=str(warehouse),
+                archive_root=str(archive_root), keep_inbox=keep_inbox, inbox=str(inbox), move=move,
+            )
+            if not as_json:
+                for outcome in summary.outcomes:
+                    console.print(format_outcome(outcome))
+        else:
+            summary = _ingest_in_process(paths, warehouse, archive_root, keep_inbox, inbox, move, workers,
+                                         on_wait, as_json)
+    except BaseException:
+        if not stopper.requested:  # stopping: the handlers stay, a second signal exits at once
+            stopper.uninstall()
+        raise
+    stopper.uninstall()
 
     if as_json:
         console.print_json(json.dumps(summary.as_dict(), default=str))
@@ -179,9 +197,11 @@ def _ingest_in_process(paths, warehouse, archive_root, keep_inbox, inbox, move, 
             return ingest(paths, warehouse=warehouse, archive_root=archive_root, keep_inbox=keep_inbox,
                           inbox=inbox, move=move, process_many=pool, trigger="cli", on_start=on_start,
                           on_file=on_file, on_wait=on_wait)
+    except (Stopped, KeyboardInterrupt):
+        pool.terminate()  # not close(): that would wait for the workers' current files
+        raise
     finally:
-        if pool is not None:
-            pool.close()
+        pool.close()
 
 
 # -- compare ---------------------------------------------------------------------------
@@ -348,6 +368,12 @@ def serve(
     serve_ingest(cron=cron, timezone=timezone, inbox=inbox, warehouse=warehouse,
                  archive_root=archive_root or DEFAULT_ARCHIVE_ROOT, keep_inbox=keep_inbox, name=name,
                  say=lambda text: console.print(escape(text), soft_wrap=True))
+    # Stopped in order (flow runs, runner, server). Exit without interpreter clean-up: Prefect's
+    # exit hooks would deliver queued events to the server just stopped, retrying for minutes.
+    terminate_descendants(grace=2.0)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 # -- review ------------------------------------------------------------------------------
@@ -426,6 +452,20 @@ def status(
 
 # -- entry point -----------------------------------------------------------------------
 
+def _stopped(exc: BaseException) -> None:
+    """Exit after a stop, leaving no child behind. Once Prefect is loaded, without interpreter
+    clean-up: its exit hooks deliver queued events to a server that was just stopped,
+    retrying for minutes."""
+    code = exc.exit_code if isinstance(exc, Stopped) else 130
+    err_console.print(f"{exc or 'interrupted'}; files not loaded yet stay for the next run")
+    terminate_descendants(grace=2.0)
+    if "prefect" not in sys.modules:
+        sys.exit(code)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 def _debug_first(args: list[str]) -> list[str]:
     """`--debug` is the root's option, but users type it anywhere (`ingest x --debug`): move it
     to the front so every command accepts it. Arguments after `--` are left alone."""
@@ -442,13 +482,14 @@ def main(argv: list[str] | None = None) -> None:
     command = typer.main.get_command(app)
     try:
         command.main(args=args, prog_name="commune-metrics", standalone_mode=True)
-    except KeyboardInterrupt:
-        err_console.print("interrupted")
-        sys.exit(130)
+    except (Stopped, KeyboardInterrupt) as exc:
+        _stopped(exc)
     except Exception as exc:
+        if stop_requested():  # a signal that landed inside a library call, which wrapped it
+            _stopped(Stopped(stop_requested() or signal.SIGTERM))
         if _state["debug"] or args[:1] == ["--debug"]:
             raise
-        if isinstance(exc, WarehouseError):
+        if isinstance(exc, (WarehouseError, SetupError)):
             err_console.print(f"[red]error:[/] {escape(str(exc))}", soft_wrap=True)
         else:
             err_console.print(f"[red]error:[/] {escape(type(exc).__name__)}: {escape(str(exc))} "

@@ -216,6 +216,44 @@ def test_file_over_the_size_limit_is_refused_before_reading(
     assert "50" in err.reason
 
 
+def test_txt_over_the_text_limit_is_refused_before_reading(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Memory is bounded by design: normalizing and extracting take ~13x the text, so a TXT over
+    the text limit (45 MB took 1 GB and 114 s) is refused from its size, unread."""
+    path = tmp_path / "huge.txt"
+    with path.open("wb") as fh:  # sparse: 45 MB on paper, under the 50 MB file limit
+        fh.truncate(45 * 1024 * 1024)
+
+    def no_reading(self, *args, **kwargs):
+        raise AssertionError("the file was read before its size was checked")
+
+    monkeypatch.setattr(Path, "read_bytes", no_reading)
+    monkeypatch.setattr(Path, "open", no_reading)
+    err = _refused(path, FileTooLargeError, Limits())
+    assert "text limit" in err.reason and "10 MB" in err.reason
+
+
+@pytest.mark.parametrize("kind", ["pdf", "docx"])
+def test_extracted_text_over_the_text_limit_is_refused_before_normalizing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str
+) -> None:
+    import commune_metrics.readers as readers
+
+    def no_normalizing(raw):
+        raise AssertionError("text over the limit was normalized")
+
+    monkeypatch.setattr(readers, "normalize", no_normalizing)
+    path = tmp_path / f"long.{kind}"
+    if kind == "pdf":
+        path.write_bytes(_good_pdf(pages=3))
+    else:
+        write_docx(path, _PAGE * 20)
+    with pytest.raises(FileTooLargeError) as info:
+        load_document(path, Limits(max_text_mb=0.0001))  # 100 characters
+    assert "million characters of text" in info.value.reason
+
+
 # --- zip bombs ----------------------------------------------------------------------------------
 
 

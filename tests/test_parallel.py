@@ -4,6 +4,7 @@ process, and a run with nothing new extracts nothing and loads no model."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import subprocess
 import sys
@@ -128,14 +129,16 @@ def test_heavy_objects_are_built_once_per_process(corpus: Path) -> None:
 
 def test_a_dead_worker_fails_only_its_files(corpus: Path) -> None:
     files = sorted(corpus.glob("*.txt"))[:2]
+    # The hashes the files were listed with: extraction checks the bytes it reads against them.
+    items = [(p, hashlib.sha256(p.read_bytes()).hexdigest()) for p in files]
     with ParallelProcessor(workers=1, min_files=1, batch_size=1) as pool:
         pool._executor().submit(_exit_worker).exception(timeout=60)  # kills the pool's only worker
-        results = pool([(p, "0" * 64) for p in files])
+        results = pool(items)
         # The first batch meets the broken pool and comes back as a transient error (the file
         # stays in the inbox); the pool is rebuilt at once, so later batches go through.
         assert results[0].status == "error" and results[0].code == "worker_failed"
         assert [r.source_file for r in results] == [p.name for p in files]
-        again = pool([(p, "0" * 64) for p in files])  # a fresh pool takes over
+        again = pool(items)  # a fresh pool takes over
         assert [r.status for r in again] == ["ok", "ok"]
 
 

@@ -141,7 +141,8 @@ def test_archive_stays_inside_its_folder(tmp_path: Path, name: str) -> None:
         src = source if source.exists() else inbox / name
         src.write_bytes(b"x")
         # the recorded name is what a document or a caller says; only the real file name counts
-        lo = LoadOutcome("../../../escaped.pdf", str(src), "a" * 64, outcome, reason="corrupt: ../../x")
+        lo = LoadOutcome("../../../escaped.pdf", str(src), hashlib.sha256(b"x").hexdigest(), outcome,
+                         reason="corrupt: ../../x")
         target = archive(lo, root)
         assert target is not None and root.resolve() in target.resolve().parents
         assert target.name.startswith(name.rsplit(".", 1)[0][:3]) or target.name == name

@@ -58,6 +58,16 @@ class Limits:
     # Bitmap size for OCR (an A2 page at 300 dpi is 35 MP); larger pages are rendered at a
     # lower resolution, or refused when that would fall under 100 dpi.
     max_ocr_megapixels: float = 40.0
+    # Text one document may hold, in MB (millions of characters once extracted). Normalizing
+    # and extracting take about 13x the text in memory and ~3 s per MB: 10 MB (about 3,000
+    # dense pages) bounds one file at ~130 MB above a warm worker (docs/reliability.md). A TXT is
+    # checked from its size before a byte is read, a PDF or DOCX once its text is extracted.
+    max_text_mb: float = 10.0
+
+    def max_bytes(self, suffix: str) -> int:
+        """Largest file of this type read at all: a TXT's bytes are its text."""
+        mb = min(self.max_file_mb, self.max_text_mb) if suffix.lower() == ".txt" else self.max_file_mb
+        return int(mb * 1024 * 1024)
 
     @classmethod
     def from_env(cls) -> Limits:
@@ -69,4 +79,5 @@ class Limits:
             max_zip_ratio=_env_float("CM_MAX_ZIP_RATIO", cls.max_zip_ratio),
             max_pdf_stream_mb=_env_float("CM_MAX_PDF_STREAM_MB", cls.max_pdf_stream_mb),
             max_ocr_megapixels=_env_float("CM_MAX_OCR_MEGAPIXELS", cls.max_ocr_megapixels),
+            max_text_mb=_env_float("CM_MAX_TEXT_MB", cls.max_text_mb),
         )

@@ -4,6 +4,11 @@ warehouse's quarantine table) and a human-readable reason (shown to analysts).""
 from __future__ import annotations
 
 
+class SetupError(Exception):
+    """The installation or configuration stops a command before it starts (e.g. the Prefect
+    home folder cannot be created). Reported as one line; no file is touched."""
+
+
 class ReaderError(Exception):
     """A file that cannot be turned into a Document. Never fatal to a batch."""
 

@@ -8,15 +8,18 @@ from __future__ import annotations
 
 # flows/__init__.py (run before this module) has already set Prefect's offline defaults.
 import hashlib
+import threading
 from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
+from prefect.settings import PREFECT_API_URL, temporary_settings
 from prefect.task_runners import ThreadPoolTaskRunner
 
 import commune_metrics
 from commune_metrics.core.config import DEFAULT_INBOX, DEFAULT_WAREHOUSE, PACKAGE_DIR, RULES_DIR
+from commune_metrics.core.lifecycle import StopOnSignal, bind_to_parent_from_env
 from commune_metrics.ingest.inbox import (
     DEFAULT_ARCHIVE_ROOT,
     DEFAULT_SETTLE_SECONDS,
@@ -24,11 +27,22 @@ from commune_metrics.ingest.inbox import (
     WorkItem,
     ingest,
 )
-from commune_metrics.ingest.process import ERROR, ProcessResult, process_file
+from commune_metrics.ingest.process import CHANGED, CHANGED_WHILE_READ, ERROR, ProcessResult, process_file
+
+FLOW_RUN_STOP_DEADLINE = 10.0  # a served flow run stopped by serve exits within this (serve waits 12 s)
 
 
 class TransientFileError(Exception):
     """The file could not be reached this time (vanished, permissions); worth a retry."""
+
+
+class FileChangedError(Exception):
+    """The file's bytes are not those listed: left for the next run, never retried (a retry
+    would compare against the same stale hash) and never cached."""
+
+
+def _retry_unless_changed(_task, _task_run, state) -> bool:
+    return not isinstance(state.result(raise_on_failure=False), FileChangedError)
 
 
 @lru_cache(maxsize=1)
@@ -56,6 +70,7 @@ def _cache_key(_context, parameters: dict) -> str:
     name="process-file",
     retries=2,
     retry_delay_seconds=[1, 5],
+    retry_condition_fn=_retry_unless_changed,
     cache_key_fn=_cache_key,
     cache_expiration=timedelta(days=30),
     persist_result=True,
@@ -63,6 +78,8 @@ def _cache_key(_context, parameters: dict) -> str:
 def process_task(path: str, sha256: str) -> ProcessResult:
     """Pure: read, normalize, extract, validate one file (see commune_metrics.ingest.process)."""
     result = process_file(Path(path), sha256=sha256)
+    if result.status == ERROR and result.code == CHANGED:
+        raise FileChangedError(result.reason)
     if result.status == ERROR:
         raise TransientFileError(f"{result.source_file}: {result.code}: {result.reason}")
     return result
@@ -74,6 +91,9 @@ def _process_with_tasks(items: list[WorkItem]) -> list[ProcessResult]:
     for (path, sha), future in zip(items, futures, strict=True):
         try:
             results.append(future.result())
+        except FileChangedError:
+            results.append(ProcessResult(path.name, str(path), sha, None, ERROR, code=CHANGED,
+                                         reason=CHANGED_WHILE_READ))
         except Exception as exc:  # failed after its retries: left in the inbox for the next run
             results.append(ProcessResult(path.name, str(path), sha, None, ERROR,
                                          code="failed_after_retries", reason=f"{type(exc).__name__}: {exc}"))
@@ -93,6 +113,10 @@ def ingest_inbox(
     trigger: str = "prefect",
 ) -> IngestSummary:
     logger = get_run_logger()
+    # A flow run started by `serve` ends with serve (even SIGKILLed) and, on serve's SIGTERM,
+    # abandons its document and records the stop instead of waiting for Prefect to kill it.
+    if bind_to_parent_from_env() and threading.current_thread() is threading.main_thread():
+        StopOnSignal(FLOW_RUN_STOP_DEADLINE).install()
 
     def on_file(outcome) -> None:
         logger.info("%-11s %s %s", outcome.outcome, outcome.source_file, outcome.reason or "")
@@ -116,11 +140,20 @@ def ingest_inbox(
 
 def run_ingest_flow(workers: int = 4, **parameters) -> IngestSummary:
     """Run the flow with a task runner sized to `workers` threads, or, when $CM_DASK_ADDRESS
-    names a Dask scheduler, with extraction on that cluster (flows/dask.py)."""
+    names a Dask scheduler, with extraction on that cluster (flows/dask.py).
+
+    Without PREFECT_API_URL the flow reports to a private server started here (flows/server.py)
+    rather than Prefect's ephemeral one: ours dies with this process whatever kills it, and is
+    stopped only after the flow has ended."""
     from commune_metrics.flows.dask import dask_address, dask_task_runner
 
     if dask_address():
         runner = dask_task_runner()
     else:
         runner = ThreadPoolTaskRunner(max_workers=max(1, workers))
-    return ingest_inbox.with_options(task_runner=runner)(workers=workers, **parameters)
+    if PREFECT_API_URL.value():
+        return ingest_inbox.with_options(task_runner=runner)(workers=workers, **parameters)
+    from commune_metrics.flows.server import local_prefect_server
+
+    with local_prefect_server() as api_url, temporary_settings({PREFECT_API_URL: api_url}):
+        return ingest_inbox.with_options(task_runner=runner)(workers=workers, **parameters)

@@ -12,6 +12,12 @@ The stop is ordered: Ctrl-C or SIGTERM reaches serve only (the private server ru
 session, so the terminal's Ctrl-C does not kill it first), serve stops the Runner (awaited:
 no "coroutine was never awaited" warning), then stops the server, last. flow.serve could not
 do this: it lets the server die first and calls the Runner's async stop from a signal handler.
+
+Stop means stop: SIGTERM or Ctrl-C stops the flow runs (they abandon their document and record
+the run as stopped), then the Runner, then the private server, and serve exits within 30 s; a
+second signal, or the deadline, kills everything serve started and exits at once. Flow-run
+processes end with serve even when it is SIGKILLed (they watch its pid: $CM_PARENT_PID), and
+the private server too (flows/server.py).
 A small state file beside the warehouse tells `commune-metrics status` that a scheduler runs
 and when it fires next.
 """
@@ -24,23 +30,31 @@ import os
 import shlex
 import signal
 import socket
-import subprocess
 import sys
-import time
-import urllib.request
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, nullcontext
+from collections.abc import Callable
+from contextlib import nullcontext
 from datetime import datetime
 from pathlib import Path
 
 from prefect.client.schemas.schedules import CronSchedule
 from prefect.schedules import Cron
-from prefect.settings import PREFECT_API_URL, PREFECT_HOME, temporary_settings
+from prefect.settings import PREFECT_API_URL, temporary_settings
 
 from commune_metrics.core.config import DEFAULT_INBOX, DEFAULT_WAREHOUSE, serve_state_path
-from commune_metrics.flows._env import PREFECT_DEFAULTS
+from commune_metrics.core.lifecycle import PARENT_PID_ENV, StopOnSignal, child_pids, signal_pids, wait_gone
+from commune_metrics.flows._env import check_prefect_home, prefect_home
 from commune_metrics.flows.ingest import ingest_inbox
+from commune_metrics.flows.server import local_prefect_server, stop_process
 from commune_metrics.ingest.inbox import DEFAULT_ARCHIVE_ROOT
+
+__all__ = ["local_prefect_server", "run_now_command", "serve_ingest", "stop_process", "validate_cron"]
+
+# Stop budget (SIGTERM/Ctrl-C): flow runs get FLOW_RUN_GRACE s to abandon their document, the
+# runner RUNNER_STOP_TIMEOUT s to pause its schedule, the private server 5 s (flows.server);
+# past STOP_DEADLINE everything left is killed and serve exits: always within 30 s.
+FLOW_RUN_GRACE = 12.0
+RUNNER_STOP_TIMEOUT = 5.0
+STOP_DEADLINE = 27.0
 
 DEFAULT_CRON = "0 1 * * *"  # 01:00 local time, nightly
 
@@ -62,78 +76,6 @@ def local_timezone() -> str:
         if name:
             return name
     return "UTC"
-
-
-SERVER_START_TIMEOUT = float(os.environ.get("CM_PREFECT_SERVER_TIMEOUT", "180"))
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _die_with_parent() -> None:
-    """In the child: ask Linux to SIGTERM it when serve dies, even by SIGKILL, so no
-    orphaned server is left holding the port and the database."""
-    try:
-        import ctypes
-
-        pr_set_pdeathsig = 1
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
-    except OSError:
-        pass  # not Linux: the finally block below still stops it on a normal exit
-
-
-def stop_process(proc: subprocess.Popen, timeout: float = 15) -> None:
-    """SIGTERM, then SIGKILL if it has not exited within `timeout` seconds."""
-    proc.terminate()
-    try:
-        proc.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-
-
-@contextmanager
-def local_prefect_server(timeout: float = SERVER_START_TIMEOUT) -> Iterator[str]:
-    """Start `prefect server start` on a free local port; yield its API URL; stop it."""
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}/api"
-    home = Path(PREFECT_HOME.value())
-    home.mkdir(parents=True, exist_ok=True)
-    prefect_cli = Path(sys.executable).with_name("prefect")
-    command = [str(prefect_cli)] if prefect_cli.exists() else [sys.executable, "-m", "prefect"]
-    # Offline whatever the user's environment says: this server is ours (no telemetry heartbeat,
-    # which logs "Failed to send telemetry" on a machine without internet).
-    env = {**os.environ, **PREFECT_DEFAULTS, "PREFECT_HOME": str(home),
-           "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1"}
-    env.pop("PREFECT_API_URL", None)
-    with open(home / "server.log", "ab") as log:
-        # Its own session: the terminal's Ctrl-C goes to serve alone, which stops the runner
-        # first and this server last (PDEATHSIG still ends it if serve is killed).
-        proc = subprocess.Popen([*command, "server", "start", "--host", "127.0.0.1", "--port", str(port)],
-                                stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True,
-                                preexec_fn=_die_with_parent)
-    try:
-        deadline = time.monotonic() + timeout
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"the local Prefect server exited (code {proc.returncode}); "
-                                   f"see {home / 'server.log'}")
-            try:
-                with urllib.request.urlopen(f"{url}/health", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"the local Prefect server did not start in {timeout:g} s; "
-                                   f"see {home / 'server.log'}")
-            time.sleep(0.5)
-        yield url
-    finally:
-        stop_process(proc)
 
 
 def validate_cron(cron: str, timezone: str | None = None) -> None:
@@ -164,18 +106,26 @@ def serve_ingest(
     name: str = "nightly-ingest",
     say: Callable[[str], None] = print,
 ) -> None:
+    """Serve the ingest flow until SIGTERM or Ctrl-C. A signal while the server starts raises
+    Stopped (the caller exits without clean-up); once serving, a signal stops everything in
+    order and serve_ingest returns."""
     zone = timezone or local_timezone()
     validate_cron(cron, zone)
+    check_prefect_home()  # before anything starts: one line if it cannot be created
+    # Flow-run processes started by the runner find this pid in their environment and end
+    # with this process, even if it is SIGKILLed (core.lifecycle.bind_to_parent_from_env).
+    os.environ[PARENT_PID_ENV] = str(os.getpid())
     if PREFECT_API_URL.value():
         server = nullcontext(PREFECT_API_URL.value())
     else:
-        say("starting a private Prefect server for the scheduler (log: data/.prefect/server.log)...")
+        say(f"starting a private Prefect server for the scheduler (log: {prefect_home() / 'server.log'})...")
         server = local_prefect_server()
     parameters = {"paths": [str(inbox)], "inbox": str(inbox),  # the folder served is the one drained
                   "warehouse": str(warehouse), "archive_root": str(archive_root),
                   "keep_inbox": keep_inbox, "trigger": "serve"}
-    # SIGTERM while the server starts (systemd, docker stop) unwinds like Ctrl-C.
-    previous = signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    # SIGTERM / Ctrl-C while the server starts unwind (Stopped) and stop it; once serving, the
+    # event loop takes them (_serve); a second signal, or the deadline, exits at once.
+    stopper = StopOnSignal(STOP_DEADLINE).install()
     try:
         with server as api_url, temporary_settings({PREFECT_API_URL: api_url}):
             deployment = f"{ingest_inbox.name}/{name}"
@@ -188,11 +138,13 @@ def serve_ingest(
                 say(f"Prefect UI: {ui_url(api_url)}")
 
             try:
-                asyncio.run(_serve(name, cron, zone, parameters, ready))
+                asyncio.run(_serve(name, cron, zone, parameters, ready, stopper, say))
             finally:
                 state.unlink(missing_ok=True)
+                stopper.install()  # asyncio put the default handlers back: a second signal exits now
+        # Leaving the block above stopped the private server: last, after the runner and its flow runs.
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        stopper.uninstall()
     say("stopped")
 
 
@@ -208,7 +160,8 @@ def _write_state(path: Path, deployment: str, api_url: str, cron: str, zone: str
     tmp.replace(path)
 
 
-async def _serve(name: str, cron: str, zone: str, parameters: dict, ready: Callable[[], None]) -> None:
+async def _serve(name: str, cron: str, zone: str, parameters: dict, ready: Callable[[], None],
+                 stopper: StopOnSignal, say: Callable[[str], None]) -> None:
     from prefect.runner import Runner
 
     runner = Runner(name=name)
@@ -218,8 +171,13 @@ async def _serve(name: str, cron: str, zone: str, parameters: dict, ready: Calla
     stop = asyncio.Event()
     serving = asyncio.create_task(runner.start())
     await asyncio.sleep(0)  # start() installs its own SIGTERM handler first; take both signals back
+
+    def on_signal(signum: int) -> None:
+        stopper.request(signum)  # a second signal exits at once; so does the deadline
+        stop.set()
+
     for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+        loop.add_signal_handler(sig, on_signal, sig)
     ready()
     stopping = asyncio.create_task(stop.wait())
     try:
@@ -227,11 +185,18 @@ async def _serve(name: str, cron: str, zone: str, parameters: dict, ready: Calla
         if serving in done:
             serving.result()  # the runner ended by itself: raise its error, if any
             return
+        say(f"{signal.Signals(stopper.signum or signal.SIGTERM).name} received: stopping flow runs, "
+            "the scheduler, then the server")
+        # Flow runs first: they abandon their document (rolled back) and record the run as stopped.
+        await asyncio.to_thread(_stop_flow_runs, runner)
         if runner.started:
-            await runner.astop()
+            try:
+                await asyncio.wait_for(runner.astop(), timeout=RUNNER_STOP_TIMEOUT)
+            except (asyncio.CancelledError, TimeoutError, Exception):  # the server may be gone
+                pass
         try:
-            await asyncio.wait_for(serving, timeout=30)
-        except (asyncio.CancelledError, TimeoutError):
+            await asyncio.wait_for(serving, timeout=RUNNER_STOP_TIMEOUT)
+        except (asyncio.CancelledError, TimeoutError, Exception):
             pass
     finally:
         stopping.cancel()
@@ -239,3 +204,28 @@ async def _serve(name: str, cron: str, zone: str, parameters: dict, ready: Calla
             loop.remove_signal_handler(sig)
         if not serving.done():
             serving.cancel()
+
+
+def _flow_run_pids(runner) -> list[int]:
+    # The runner's map of running flow-run processes is private; children of this process
+    # started by multiprocessing (its way of starting them) stand in if it goes away.
+    entries = getattr(runner, "_flow_run_process_map", {}) or {}
+    pids = [int(e["pid"]) for e in list(entries.values()) if e.get("pid")]
+    return pids or [pid for pid in child_pids() if _is_spawned_worker(pid)]
+
+
+def _stop_flow_runs(runner) -> None:
+    pids = _flow_run_pids(runner)
+    signal_pids(pids, signal.SIGTERM)  # the flow abandons its document and records the stop
+    left = wait_gone(pids, FLOW_RUN_GRACE)
+    signal_pids(left, signal.SIGKILL)
+    wait_gone(left, 2)
+
+
+def _is_spawned_worker(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as fh:
+            cmdline = fh.read()
+    except OSError:
+        return False
+    return b"spawn_main" in cmdline and b"resource_tracker" not in cmdline

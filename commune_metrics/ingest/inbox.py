@@ -18,6 +18,7 @@ skipped (with a reason), or unpacked (a .zip; each member then has its own outco
 
 from __future__ import annotations
 
+import hashlib
 import os
 import tempfile
 import time
@@ -31,7 +32,13 @@ from pathlib import Path
 
 from commune_metrics.core.config import ARCHIVE_SUFFIXES, DATA_DIR, DEFAULT_INBOX, Limits
 from commune_metrics.core.errors import ReaderError
-from commune_metrics.ingest.archiving import archive
+from commune_metrics.core.lifecycle import Stopped, stop_requested
+from commune_metrics.ingest.archiving import (
+    FileChangedAfterRead,
+    archive,
+    archive_error_text,
+    sweep_partials,
+)
 from commune_metrics.ingest.entries import REASON_SUFFIX, Entry, scan
 from commune_metrics.ingest.parallel import SequentialProcessor
 from commune_metrics.ingest.process import (
@@ -56,6 +63,7 @@ __all__ = ["REASON_SUFFIX", "IngestSummary", "archive", "ingest", "list_files", 
 DEFAULT_ARCHIVE_ROOT = DATA_DIR / "raw"
 STILL_BEING_WRITTEN = "still being written; left for the next run"
 GONE = "gone before it was read (another run took it)"
+CHANGED_AFTER_READ = "changed after it was read: not archived, left in the inbox for the next run"
 DEFAULT_SETTLE_SECONDS = float(os.environ.get("CM_SETTLE_SECONDS", "1.0"))
 # Skip reasons that are errors of the run (counted in runs.errors), not answers about a file.
 _TRANSIENT = ("unreachable", "worker_failed", "failed_after_retries")
@@ -186,6 +194,7 @@ def ingest(
     # One writer connection for the whole run (the lock with it): readers use the snapshot
     # the writer publishes after each committed chunk, so nobody needs the file in between.
     with open_warehouse(warehouse, lock_timeout=lock_timeout, on_wait=on_wait) as wh:
+        sweep_partials(archive_root)  # temporary copies of runs killed mid-copy
         # Listed once the lock is ours: a run that waited for another one sees what that run
         # left, not files it already archived.
         entries = scan(paths, inbox=inbox, move=move)
@@ -227,10 +236,19 @@ def _run(wh: Warehouse, entries: list[Entry], readable: list[Entry], ready_set: 
             _run_chunks(wh, ready, known, Path(unzip_dir), limits, process_many, run_id,
                         archive_root, keep_inbox, chunk_size, preflight_done, emit)
     except BaseException as exc:
-        summary.error = f"{type(exc).__name__}: {exc}"
+        if not isinstance(exc, (Stopped, KeyboardInterrupt)) and not stop_requested():
+            summary.error = f"{type(exc).__name__}: {exc}"
+            summary.seconds = time.perf_counter() - started
+            _finish(wh, summary, traceback.format_exc(limit=5))
+            raise
+        # Asked to stop: the chunk in hand was rolled back, its files stay for the next run.
+        stop = exc if isinstance(exc, (Stopped, KeyboardInterrupt)) else Stopped(stop_requested() or 15)
+        summary.error = str(stop) or "interrupted"
         summary.seconds = time.perf_counter() - started
-        _finish(wh, summary, traceback.format_exc(limit=5))
-        raise
+        _finish(wh, summary, summary.error, status="stopped")
+        if stop is exc:
+            raise
+        raise stop from exc  # e.g. DuckDB's "Query interrupted" for a signal inside a query
     summary.seconds = time.perf_counter() - started
     _finish(wh, summary, None)
     return summary
@@ -271,14 +289,19 @@ def _run_chunks(wh: Warehouse, ready: list[Entry], known: set[str], unzip_dir: P
         wh.publish()  # the chunk is committed: analysts see it now
         for item, outcome in loaded:
             drain = item.entry.drain and not keep_inbox
+            note = None
             try:
                 target = archive(outcome, archive_root, keep_inbox=not drain)
                 outcome.archived_to = str(target) if target else None
                 if target is not None and outcome.sha256 and outcome.outcome in (LOADED, UNCHANGED):
                     wh.record_location(outcome.sha256, target)  # the review page's page images
+            except FileChangedAfterRead:
+                note = CHANGED_AFTER_READ
             except OSError as exc:
                 # Loaded but not moved: the next run sees the hash and archives it then.
-                outcome.reason = f"{outcome.reason + '; ' if outcome.reason else ''}not archived: {exc}"
+                note = archive_error_text(exc)
+            if note:
+                outcome.reason = f"{outcome.reason}; {note}" if outcome.reason else note
             emit(outcome)
 
 
@@ -298,14 +321,20 @@ def _items(ready: list[Entry], unzip_dir: Path, limits: Limits) -> Iterator[_Ite
     """Entries in order, hashed. A .zip is unpacked and its members come before it, so the
     .zip is archived (moved out of the inbox) only after every member's load has committed."""
     for entry in ready:
-        item = _hash(entry)
+        if entry.path.suffix.lower() not in ARCHIVE_SUFFIXES:
+            item = _hash(entry)
+            item.arrived_at = _arrival(entry.path)
+            yield item
+            continue
+        # Read once: the members come from the very bytes that were hashed.
+        item, data = _read_and_hash(entry)
         item.arrived_at = _arrival(entry.path)
-        if item.sha is None or entry.path.suffix.lower() not in ARCHIVE_SUFFIXES:
+        if item.sha is None or data is None:
             yield item
             continue
         folder = unzip_dir / item.sha[:16]
         try:
-            members = unpack(entry, entry.path.read_bytes(), folder, limits)
+            members = unpack(entry, data, folder, limits)
         except ReaderError as exc:
             item.preset = _refused(entry, item.sha, exc)
             yield item
@@ -314,6 +343,8 @@ def _items(ready: list[Entry], unzip_dir: Path, limits: Limits) -> Iterator[_Ite
             item.error = f"unreachable: {exc.strerror or exc}"
             yield item
             continue
+        finally:
+            del data
         item.members = []
         for member in members:
             sub = _Item(member.entry, arrived_at=item.arrived_at)
@@ -331,6 +362,16 @@ def _items(ready: list[Entry], unzip_dir: Path, limits: Limits) -> Iterator[_Ite
 def _refused(entry: Entry, sha: str, exc: ReaderError) -> ProcessResult:
     return ProcessResult(entry.name, str(entry.path), sha, None, QUARANTINED,
                          code=exc.code, reason=exc.reason)
+
+
+def _read_and_hash(entry: Entry) -> tuple[_Item, bytes | None]:
+    try:
+        data = entry.path.read_bytes()
+    except FileNotFoundError:
+        return _Item(entry, error=GONE), None
+    except OSError as exc:
+        return _Item(entry, error=f"unreachable: {exc.strerror or exc}"), None
+    return _Item(entry, hashlib.sha256(data).hexdigest()), data
 
 
 def _hash(entry: Entry) -> _Item:
@@ -419,13 +460,15 @@ def _load_chunk(wh: Warehouse, chunk: list[_Item], todo: list[WorkItem],
     return loaded
 
 
-def _finish(wh: Warehouse, summary: IngestSummary, error_text: str | None) -> None:
+def _finish(wh: Warehouse, summary: IngestSummary, error_text: str | None,
+            status: str | None = None) -> None:
     if summary.run_id is None:
         return
     try:
         errors = sum(1 for o in summary.outcomes
                      if o.outcome == SKIPPED and (o.reason or "").startswith(_TRANSIENT))
-        wh.finish_run(summary.run_id, dict(summary.counts), errors=errors, error_text=error_text)
+        wh.finish_run(summary.run_id, dict(summary.counts), errors=errors, error_text=error_text,
+                      status=status)
         if error_text is not None:
             wh.publish()  # the failed run shows in `status` and the runs view at once
         else:

@@ -15,6 +15,7 @@ the workers already extract the next; calling the processor runs a batch to comp
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -23,6 +24,7 @@ from multiprocessing import get_context
 from pathlib import Path
 
 from commune_metrics.core.config import Limits
+from commune_metrics.core.lifecycle import bind_to_parent
 from commune_metrics.ingest.process import ERROR, ProcessResult, preflight, process_file
 
 WorkItem = tuple[Path, str]  # (path, sha256 of its bytes), as in commune_metrics.ingest.inbox
@@ -75,7 +77,12 @@ def warm_models() -> None:
 
 
 @lru_cache(maxsize=1)
-def _worker_init() -> None:
+def _worker_init(parent_pid: int | None = None, deathsig: bool = True) -> None:
+    # A worker outlives nothing: when the run that started it dies (even by SIGKILL, which
+    # leaves it no chance to shut the pool down) the worker dies too, instead of idling on
+    # with its models (~190 MB) loaded.
+    if parent_pid is not None:
+        bind_to_parent(parent_pid, deathsig)
     # lru_cache: a second call in the same process (e.g. tests calling it directly) is free.
     warm_models()
 
@@ -118,8 +125,11 @@ class ParallelProcessor:
 
     def _executor(self) -> ProcessPoolExecutor:
         if self._pool is None:
+            # Workers are started by the thread that submits; the kernel's parent-death signal
+            # follows that thread, so it is asked for only when that is the main thread.
+            main = threading.current_thread() is threading.main_thread()
             self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=get_context("spawn"),
-                                             initializer=_worker_init)
+                                             initializer=_worker_init, initargs=(os.getpid(), main))
         return self._pool
 
     def submit(self, items: list[WorkItem]) -> Callable[[], list[ProcessResult]]:
@@ -176,6 +186,23 @@ class ParallelProcessor:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
 
+    def terminate(self, grace: float = 3.0) -> None:
+        """Stop now (a stop was asked for): queued batches are dropped, workers get SIGTERM and,
+        after `grace` seconds, SIGKILL. Their files stay in the inbox for the next run."""
+        pool, self._pool = self._pool, None
+        if pool is None:
+            return
+        # The executor has no public way to stop running work: its worker processes are private.
+        processes = list(getattr(pool, "_processes", {}).values())
+        pool.shutdown(wait=False, cancel_futures=True)
+        for proc in processes:
+            proc.terminate()
+        for proc in processes:
+            proc.join(grace)
+            if proc.is_alive():
+                proc.kill()
+                proc.join(1)
+
     def __enter__(self) -> ParallelProcessor:
         return self
 
@@ -194,6 +221,9 @@ class SequentialProcessor:
         return _process_batch([(str(p), sha) for p, sha in items], self.limits)
 
     def close(self) -> None:
+        pass
+
+    def terminate(self, grace: float = 0.0) -> None:
         pass
 
     def __enter__(self) -> SequentialProcessor:

@@ -28,6 +28,7 @@ from commune_metrics.core.model import (
 from commune_metrics.core.similarity import text_signature
 
 _HASH_CHUNK = 1 << 20
+CHANGED = "changed"  # code of a file whose bytes are not those the caller hashed
 
 
 class PipelineSetupError(Exception):
@@ -62,26 +63,41 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
+CHANGED_WHILE_READ = "changed while being read (not the bytes listed); left for the next run"
+
+
 def process_file(path: Path, limits: Limits | None = None, sha256: str | None = None) -> ProcessResult:
-    """Extract one file. `sha256` may be passed when the caller already hashed the bytes."""
+    """Extract one file. Its bytes are read once: hashed, then extracted from that same buffer,
+    so the result's sha256 is always the hash of the bytes its facts came from.
+
+    `sha256`: the hash the caller saw when it listed the file. Bytes that hash differently
+    changed in between (a file still being written, a re-send over the old one): the result is
+    then a transient error, and the file is left for the next run."""
     path = Path(path)
+    limits = limits or Limits.from_env()
     started = time.perf_counter()
     result = ProcessResult(source_file=path.name, path=str(path), sha256=sha256, size_bytes=None, status=OK)
-    try:
-        result.size_bytes = path.stat().st_size
-        if result.sha256 is None:
-            result.sha256 = sha256_file(path)
-    except OSError as exc:
-        return _finish(result, started, ERROR, "unreachable", f"{type(exc).__name__}: {exc.strerror or exc}")
-
     # Imported here, not at module level, so a worker pays model loading only when it
     # first processes a file, and importing this module stays cheap for the CLI.
     from commune_metrics.checks import check
     from commune_metrics.extract.extractor import extract
-    from commune_metrics.readers import load_document
+    from commune_metrics.readers import load_document, read_capped
 
     try:
-        doc = load_document(path, limits or Limits.from_env())
+        data = read_capped(path, limits)
+    except ReaderError as exc:  # empty or over the size limit, known before reading
+        return _refused_unread(result, path, started, exc)
+    except OSError as exc:
+        return _finish(result, started, ERROR, "unreachable", f"{type(exc).__name__}: {exc.strerror or exc}")
+    result.size_bytes = len(data)
+    read_sha = hashlib.sha256(data).hexdigest()
+    if sha256 is not None and read_sha != sha256:
+        return _finish(result, started, ERROR, CHANGED, CHANGED_WHILE_READ)
+    result.sha256 = read_sha
+
+    try:
+        doc = load_document(path, limits, data=data)
+        del data  # the text is what extraction needs; the bytes can go
         extraction = extract(doc)
         flags = check(extraction)
     except ReaderError as exc:
@@ -105,6 +121,18 @@ def process_file(path: Path, limits: Limits | None = None, sha256: str | None = 
     result.text = doc.text
     result.page_starts = [p.start for p in doc.pages] if doc.paginated else None
     return _finish(result, started, OK, None, None)
+
+
+def _refused_unread(result: ProcessResult, path: Path, started: float, exc: ReaderError) -> ProcessResult:
+    """A file refused from its size alone: quarantined under the hash the caller listed, or,
+    called without one, the hash of the file as it is (streamed: it may be huge)."""
+    try:
+        result.size_bytes = path.stat().st_size
+        if result.sha256 is None:
+            result.sha256 = sha256_file(path)
+    except OSError as err:
+        return _finish(result, started, ERROR, "unreachable", f"{type(err).__name__}: {err.strerror or err}")
+    return _finish(result, started, QUARANTINED, exc.code, exc.reason)
 
 
 def _finish(result: ProcessResult, started: float, status: str, code: str | None,

@@ -11,7 +11,7 @@ from pathlib import Path
 from commune_metrics.core.config import ARCHIVE_SUFFIXES, SPREADSHEET_SUFFIXES, SUPPORTED_SUFFIXES, Limits
 from commune_metrics.core.document import Document, RawDocument, RawPage
 from commune_metrics.core.errors import CorruptFileError, ReaderError, UnsupportedFormatError
-from commune_metrics.readers.common import check_size
+from commune_metrics.readers.common import check_length, check_text, read_capped
 from commune_metrics.readers.doc_reader import read_doc
 from commune_metrics.readers.docx_reader import read_docx
 from commune_metrics.readers.legacy_text import fix_pages
@@ -21,15 +21,19 @@ from commune_metrics.readers.pdf_reader import ENGINES, Engine, read_pdf
 from commune_metrics.readers.sheet_reader import read_sheet
 from commune_metrics.readers.txt_reader import read_txt
 
-__all__ = ["ENGINES", "Engine", "SUPPORTED", "read_file", "load_document"]
+__all__ = ["ENGINES", "Engine", "SUPPORTED", "load_document", "read_capped", "read_file"]
 
 SUPPORTED = SUPPORTED_SUFFIXES
 _SUPPORTED_LIST = ", ".join(SUPPORTED_SUFFIXES)
 DEFAULT_ENGINE: Engine = "fast"
 
 
-def read_file(path: Path, limits: Limits | None = None, engine: Engine = DEFAULT_ENGINE) -> RawDocument:
-    """Read one file. Raises a ReaderError subclass (never anything else) for a file it refuses."""
+def read_file(path: Path, limits: Limits | None = None, engine: Engine = DEFAULT_ENGINE,
+              data: bytes | None = None) -> RawDocument:
+    """Read one file. Raises a ReaderError subclass (never anything else) for a file it refuses.
+
+    `data`: the file's bytes, when the caller has read (and hashed) them already; the file is
+    then not opened again, so what is extracted is exactly what was hashed."""
     path = Path(path)
     limits = limits or Limits.from_env()
     if engine not in ENGINES:
@@ -40,10 +44,18 @@ def read_file(path: Path, limits: Limits | None = None, engine: Engine = DEFAULT
             f"{path.name}: '{suffix or 'no extension'}' files are not supported; "
             f"supported types: {_SUPPORTED_LIST}"
         )
-    check_size(path, limits)
+    if data is None:
+        try:
+            data = read_capped(path, limits)
+        except OSError as exc:
+            raise ReaderError(f"cannot open {path.name}: {exc.strerror or exc}") from exc
+    else:
+        check_length(len(data), path.name, limits)
     try:
-        data = path.read_bytes()
-        return _legacy_to_unicode(_read(path, suffix, data, limits, engine))
+        raw = _read(path, suffix, data, limits, engine)
+        # before the text is converted and normalized (the costly part)
+        check_text(sum(len(page.text) for page in raw.pages), path.name, limits)
+        return _legacy_to_unicode(raw)
     except ReaderError:
         raise
     except MemoryError as exc:
@@ -79,6 +91,7 @@ def _legacy_to_unicode(raw: RawDocument) -> RawDocument:
     return raw
 
 
-def load_document(path: Path, limits: Limits | None = None, engine: Engine = DEFAULT_ENGINE) -> Document:
-    """Read and normalize one file."""
-    return normalize(read_file(path, limits, engine))
+def load_document(path: Path, limits: Limits | None = None, engine: Engine = DEFAULT_ENGINE,
+                  data: bytes | None = None) -> Document:
+    """Read and normalize one file (from `data` when its bytes were read already)."""
+    return normalize(read_file(path, limits, engine, data))

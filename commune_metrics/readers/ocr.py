@@ -9,6 +9,7 @@ import tempfile
 from pathlib import Path
 
 from commune_metrics.core.errors import OcrError
+from commune_metrics.core.lifecycle import preexec_die_with_parent
 
 OCR_DPI = 300  # tesseract's sweet spot; 200 dpi scans are upsampled, which still helps it
 
@@ -27,7 +28,9 @@ def ocr_image(image_path: Path, timeout: float, lang: str = "vie") -> str:
     env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
     cmd = [_tesseract(), str(image_path), "stdout", "-l", lang, "--psm", "3"]
     try:
-        proc = subprocess.run(cmd, capture_output=True, timeout=timeout, env=env, check=False)
+        # Dies with the worker that runs it: a killed run leaves no tesseract finishing its page.
+        proc = subprocess.run(cmd, capture_output=True, timeout=timeout, env=env, check=False,
+                              preexec_fn=preexec_die_with_parent)
     except subprocess.TimeoutExpired as exc:
         raise OcrError(f"OCR took longer than {timeout:g} s on one page") from exc
     except OSError as exc:

@@ -9,7 +9,6 @@ module (report layer: warehouse + ingest listing) so another status view can mer
 from __future__ import annotations
 
 import json
-import os
 import socket
 import time
 from dataclasses import asdict, dataclass, field
@@ -20,6 +19,7 @@ from zoneinfo import ZoneInfo
 import duckdb
 
 from commune_metrics.core.config import serve_state_path
+from commune_metrics.core.lifecycle import pid_alive as _pid_alive
 from commune_metrics.ingest.inbox import list_files
 from commune_metrics.ingest.process import sha256_file
 from commune_metrics.warehouse.pending import queued
@@ -33,7 +33,7 @@ class RunRow:
     trigger: str
     started_at: datetime
     finished_at: datetime | None
-    status: str  # ok / failed / running / crashed
+    status: str  # ok / failed / stopped / running / crashed
     files: int
     loaded: int
     unchanged: int
@@ -75,16 +75,9 @@ class Status:
         return json.loads(json.dumps(asdict(self), default=str))
 
 
-def pid_alive(pid: int | None) -> bool:
-    if not pid:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # exists, owned by someone else
-    return True
+def pid_alive(pid: int | None, started_before: float | None = None) -> bool:
+    """Whether `pid` still runs the process recorded (a recycled pid runs a newer one)."""
+    return bool(pid) and _pid_alive(int(pid), started_before)
 
 
 def last_runs(con: duckdb.DuckDBPyConnection, limit: int = 10) -> list[RunRow]:
@@ -96,7 +89,8 @@ def last_runs(con: duckdb.DuckDBPyConnection, limit: int = 10) -> list[RunRow]:
                   quarantined, skipped, error_text
            FROM runs ORDER BY run_id DESC LIMIT ?""", [limit]).fetchall():
         # A run that never finished and whose process is gone crashed (killed, machine off).
-        if status == "running" and host == here and not pid_alive(pid):
+        since = started.timestamp() if started else None
+        if status == "running" and host == here and not pid_alive(pid, since):
             status = "crashed"
         first_error = (error or "").strip().splitlines()[-1:] or [None]
         out.append(RunRow(run_id, trigger, started, finished, status, files or 0, loaded or 0, unchanged or 0,
@@ -174,7 +168,7 @@ def render(console, status: Status) -> None:
                    "quarantined", "skipped", "note"):
         table.add_column(header, justify="right" if header in ("run", "files", "loaded", "unchanged",
                                                                 "quarantined", "skipped") else "left")
-    styles = {"ok": "green", "failed": "red", "crashed": "red", "running": "yellow"}
+    styles = {"ok": "green", "failed": "red", "crashed": "red", "running": "yellow", "stopped": "yellow"}
     for r in status.runs:
         note = r.error or (f"pid {r.pid}" if r.status in ("running", "crashed") else "")
         table.add_row(str(r.run_id), escape(r.trigger), f"{r.started_at:%Y-%m-%d %H:%M:%S}",

@@ -1,4 +1,4 @@
-"""DuckDB warehouse: schema (sql/*.sql, applied in name order on every writable open),
+"""DuckDB warehouse: schema (sql/*.sql, applied in name order when their version changes),
 single-writer loading with document versions, and read-only access for queries.
 
     with open_warehouse(path) as wh:          # waits for the writer lock
@@ -7,7 +7,13 @@ single-writer loading with document versions, and read-only access for queries.
     con = connect_readonly(path)              # for queries; never migrates
 """
 
-from commune_metrics.warehouse.errors import WarehouseBusyError, WarehouseError, WarehouseNotFoundError
+from commune_metrics.warehouse.errors import (
+    WarehouseBusyError,
+    WarehouseDiskFullError,
+    WarehouseError,
+    WarehouseNotFoundError,
+    WarehouseWriteError,
+)
 from commune_metrics.warehouse.identity import document_key
 from commune_metrics.warehouse.store import (
     LOADED,
@@ -34,8 +40,10 @@ __all__ = [
     "Origin",
     "Warehouse",
     "WarehouseBusyError",
+    "WarehouseDiskFullError",
     "WarehouseError",
     "WarehouseNotFoundError",
+    "WarehouseWriteError",
     "connect_readonly",
     "document_key",
     "open_warehouse",

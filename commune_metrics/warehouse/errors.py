@@ -13,3 +13,11 @@ class WarehouseBusyError(WarehouseError):
 
 class WarehouseNotFoundError(WarehouseError):
     """A read-only open of a warehouse that was never created."""
+
+
+class WarehouseWriteError(WarehouseError):
+    """A write to the warehouse failed (I/O error); nothing of the document was kept."""
+
+
+class WarehouseDiskFullError(WarehouseWriteError):
+    """No space left (or quota exceeded) where the warehouse lives."""

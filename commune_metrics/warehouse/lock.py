@@ -80,10 +80,15 @@ class WriterLock:
                             f"(lock {self.path}); will wait up to {timeout:g} s")
                     told = True
                 time.sleep(_POLL_SECONDS)
-        os.ftruncate(fd, 0)
         stamp = datetime.now().isoformat(timespec="seconds")
         holder = f"pid {os.getpid()} on {socket.gethostname()} since {stamp} ({_command_line()})"
-        os.write(fd, (holder + "\n").encode())
+        try:
+            # The note only tells a waiting run who holds the lock: on a full disk it may not
+            # fit, and the run must still get as far as saying why it cannot write.
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, (holder + "\n").encode(), 0)
+        except OSError:
+            pass
         self._fd = fd
         return True
 

@@ -1,8 +1,12 @@
-"""Schema creation and migration: the SQL files in sql/ run in name order on every
-writable open. Files must be idempotent (CREATE ... IF NOT EXISTS, CREATE OR REPLACE VIEW,
+"""Schema creation and migration: the SQL files in sql/ run in name order when their
+version changes. Files must be idempotent (CREATE ... IF NOT EXISTS, CREATE OR REPLACE VIEW,
 ALTER TABLE ... ADD COLUMN IF NOT EXISTS), so a file added later (e.g. 50_analysis.sql)
-applies to warehouses built before it existed. schema_version records which file texts
-have been applied, for audit."""
+applies to warehouses built before it existed.
+
+schema_version records the text (sha256) of each file applied. A writable open whose files
+all match their latest recorded text writes nothing: re-applying and committing on every
+open made every run fail at open on a full disk, where a run with nothing new, or one that
+only needs to record its failure, should still get through."""
 
 from __future__ import annotations
 
@@ -30,28 +34,62 @@ def schema_version(sql_dir: Path = SQL_DIR) -> int:
     return max(numbers, default=0)
 
 
-def apply_schema(con: duckdb.DuckDBPyConnection, sql_dir: Path = SQL_DIR) -> None:
-    files = sql_files(sql_dir)
+def _rendered(sql_dir: Path) -> dict[Path, str]:
+    """The SQL files' texts as applied: the catalog-driven placeholders filled in."""
+    return {path: render_sql(path.read_text(encoding="utf-8")) for path in sql_files(sql_dir)}
+
+
+def pending_files(con: duckdb.DuckDBPyConnection, sql_dir: Path = SQL_DIR) -> dict[str, str]:
+    """{file: sha256} of the SQL files whose text (as applied) differs from the one last
+    applied (all of them on a new warehouse). Reads only."""
+    return _pending(con, _rendered(sql_dir))
+
+
+def _pending(con: duckdb.DuckDBPyConnection, texts: dict[Path, str]) -> dict[str, str]:
+    current = {path.name: hashlib.sha256(text.encode()).hexdigest() for path, text in texts.items()}
+    latest: dict[str, str] = {}
+    # Asked of the catalog, not by querying the table: a missing table would make DuckDB look
+    # for a Python variable of that name instead (replacement scans).
+    if con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'schema_version' "
+                   "AND database_name = current_database()").fetchone()[0]:
+        latest = dict(con.execute(
+            "SELECT file, arg_max(sha256, applied_at) FROM schema_version GROUP BY file").fetchall())
+    return {name: digest for name, digest in current.items() if latest.get(name) != digest}
+
+
+def apply_schema(con: duckdb.DuckDBPyConnection, sql_dir: Path = SQL_DIR) -> bool:
+    """Bring the schema up to the SQL files' version; returns whether anything was applied.
+    All files run (they are idempotent, and a later file may depend on an earlier one) in one
+    transaction: a failure leaves the previous schema whole."""
+    texts = _rendered(sql_dir)
+    pending = _pending(con, texts)
+    if not pending:
+        return False
     con.begin()
     try:
-        texts = {path: render_sql(path.read_text(encoding="utf-8")) for path in files}
-        for path in files:
-            con.execute(texts[path])
+        for text in texts.values():
+            con.execute(text)
         # Recorded only after every file ran, so a failing file leaves no half schema.
-        applied = {(f, h) for f, h in con.execute("SELECT file, sha256 FROM schema_version").fetchall()}
         now = datetime.now()
-        for path in files:
-            digest = hashlib.sha256(texts[path].encode()).hexdigest()
-            if (path.name, digest) not in applied:
-                match = _PREFIX.match(path.name)
-                con.execute(
-                    "INSERT INTO schema_version VALUES (?, ?, ?, ?)",
-                    [int(match.group(1)) if match else 0, path.name, digest, now],
-                )
+        for name, digest in sorted(pending.items()):
+            match = _PREFIX.match(name)
+            con.execute("INSERT INTO schema_version VALUES (?, ?, ?, ?)",
+                        [int(match.group(1)) if match else 0, name, digest, now])
         con.commit()
-    except Exception:
-        con.rollback()
+    except BaseException:
+        rollback_quietly(con)
         raise
+    return True
+
+
+def rollback_quietly(con: duckdb.DuckDBPyConnection) -> None:
+    """Roll back after a failure without ever replacing that failure: when the failure was the
+    commit itself (a full disk), DuckDB has no transaction left and rollback raises
+    "cannot rollback - no transaction is active", which used to reach the user instead."""
+    try:
+        con.rollback()
+    except Exception as exc:
+        log.debug("rollback after a failure failed too: %s", exc)
 
 
 def render_sql(text: str) -> str:
@@ -131,6 +169,6 @@ def _replace(con: duckdb.DuckDBPyConnection, table: str, rows: list[tuple]) -> N
         con.execute(f"INSERT INTO {table} SELECT * FROM _reference_rows")
         con.unregister("_reference_rows")
         con.commit()
-    except Exception:
-        con.rollback()
+    except BaseException:
+        rollback_quietly(con)
         raise

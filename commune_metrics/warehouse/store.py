@@ -11,6 +11,7 @@ every file also gets a run_files row. All of a document's rows commit together o
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import socket
@@ -24,9 +25,14 @@ from pathlib import Path
 import duckdb
 
 from commune_metrics.core.config import DEFAULT_WAREHOUSE
+from commune_metrics.core.lifecycle import pid_alive
 from commune_metrics.core.model import ERROR, OK, QUARANTINED, DocMeta, ProcessResult
 from commune_metrics.warehouse import lock as lock_module
-from commune_metrics.warehouse.errors import WarehouseBusyError
+from commune_metrics.warehouse.errors import (
+    WarehouseBusyError,
+    WarehouseDiskFullError,
+    WarehouseWriteError,
+)
 from commune_metrics.warehouse.identity import (
     Match,
     Version,
@@ -38,7 +44,7 @@ from commune_metrics.warehouse.identity import (
 )
 from commune_metrics.warehouse.lock import WriterLock
 from commune_metrics.warehouse.pending import apply_pending
-from commune_metrics.warehouse.schema import apply_schema, refresh_reference
+from commune_metrics.warehouse.schema import apply_schema, refresh_reference, rollback_quietly
 from commune_metrics.warehouse.snapshot import connect_snapshot, snapshot_is_fresh
 from commune_metrics.warehouse.snapshot import publish as publish_snapshot
 
@@ -164,13 +170,21 @@ def open_warehouse(
     lock_timeout: float | None = None,
     on_wait: Callable[[str], None] | None = None,
 ) -> Iterator[Warehouse]:
-    """Open for writing: take the writer lock, connect, create/migrate the schema. On a clean
-    exit the read snapshot is published, so what was written shows to analysts."""
+    """Open for writing: take the writer lock, connect, bring the schema up to date (writing
+    nothing when it is). On a clean exit the read snapshot is published, so what was written
+    shows to analysts. A write that fails for lack of space or an I/O error comes out as one
+    WarehouseWriteError line; DuckDB's own text stays in the chained exception."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     timeout = lock_module.DEFAULT_LOCK_TIMEOUT if lock_timeout is None else lock_timeout
     lock = WriterLock(path)
-    lock.acquire(timeout, on_wait)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        lock.acquire(timeout, on_wait)
+    except OSError as exc:
+        translated = write_error(exc, path)
+        if translated is None:
+            raise
+        raise translated from exc
     try:
         with open_warehouse_locked(path, lock, timeout, on_wait) as wh:
             yield wh
@@ -184,23 +198,87 @@ def open_warehouse_locked(
 ) -> Iterator[Warehouse]:
     """The writer's connection, for a caller that already holds `lock`."""
     con: duckdb.DuckDBPyConnection | None = None
+    failed = False
     try:
+        if not path.exists():
+            _create(path, timeout)
         # A program that opened the writer's file directly (an old `duckdb` session) still
         # blocks it; wait for it like for another writer, and say who it is once.
         con = _connect_with_retry(path, read_only=False, timeout=timeout, on_wait=on_wait)
-        # The writer runs many tiny statements: in DuckDB's thread pool each one waits for a
-        # thread to be scheduled, which is slow exactly when extraction workers fill the cores.
-        con.execute("SET threads = 1")
-        apply_schema(con)
-        refresh_reference(con)
+        _prepare(con)
         wh = Warehouse(con, path)
         if not snapshot_is_fresh(path):
             wh.publish()  # readers of a new (or upgraded) warehouse need not wait for a batch
         yield wh
         wh.publish()
+    except (duckdb.Error, OSError) as exc:
+        failed = True
+        translated = write_error(exc, path)
+        if translated is None:
+            raise
+        raise translated from exc
+    except BaseException:
+        failed = True
+        raise
     finally:
         if con is not None:
-            con.close()
+            try:
+                con.close()  # may checkpoint, i.e. write
+            except (duckdb.Error, OSError):
+                if not failed:
+                    raise
+
+
+def _prepare(con: duckdb.DuckDBPyConnection) -> None:
+    # The writer runs many tiny statements: in DuckDB's thread pool each one waits for a
+    # thread to be scheduled, which is slow exactly when extraction workers fill the cores.
+    con.execute("SET threads = 1")
+    apply_schema(con)
+    refresh_reference(con)
+
+
+_CREATING = ".creating-"
+
+
+def _create(path: Path, timeout: float) -> None:
+    """Build a new warehouse under a temporary name and rename it into place once its schema
+    is committed and checkpointed, so the file at `path` always has the whole schema: a run
+    killed while creating it leaves only a temporary file (removed here next time), never a
+    warehouse without tables. Called under the writer lock."""
+    for stale in path.parent.glob(f".{path.name}{_CREATING}*"):
+        stale.unlink(missing_ok=True)
+    tmp = path.with_name(f".{path.name}{_CREATING}{os.getpid()}")
+    try:
+        con = _connect_with_retry(tmp, read_only=False, timeout=timeout)
+        try:
+            _prepare(con)
+        finally:
+            con.close()  # checkpoints: everything is in the main file, the WAL is gone
+        if tmp.with_name(tmp.name + ".wal").exists():
+            raise OSError(f"could not checkpoint the new warehouse {tmp}")
+        os.rename(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+        tmp.with_name(tmp.name + ".wal").unlink(missing_ok=True)
+
+
+def write_error(exc: BaseException, path: Path) -> WarehouseWriteError | None:
+    """The one-line error for a failed warehouse write (full disk, I/O error), or None when
+    `exc` is something else (a bug, a constraint) that must keep its own trace."""
+    text = str(exc)
+    errno_ = getattr(exc, "errno", None)
+    if errno_ == errno.ENOSPC or "no space left on device" in text.lower():
+        return WarehouseDiskFullError(
+            f"no space left on device while writing the warehouse: free space and run again ({path.parent})"
+        )
+    if errno_ == errno.EDQUOT or "quota exceeded" in text.lower():
+        return WarehouseDiskFullError(
+            f"disk quota exceeded while writing the warehouse: free space and run again ({path.parent})"
+        )
+    if isinstance(exc, duckdb.IOException) or "IO Error" in text:
+        first = " ".join(text.split())[:300]
+        return WarehouseWriteError(f"could not use the warehouse {path}: {first}")
+    return None  # other OSErrors keep their own type and message
 
 
 class Warehouse:
@@ -226,7 +304,9 @@ class Warehouse:
             self.con.commit()
         except BaseException:
             # BaseException too: a KeyboardInterrupt mid-document must not leave half of it.
-            self.con.rollback()
+            # Quietly: when the commit itself failed (a full disk) the rollback fails as well,
+            # and its message must not hide the real one.
+            rollback_quietly(self.con)
             raise
         finally:
             self._in_batch = False
@@ -243,6 +323,7 @@ class Warehouse:
 
     # -- runs -------------------------------------------------------------------------
     def start_run(self, trigger: str) -> int:
+        self.mark_crashed_runs()
         run_id = self.con.execute("SELECT nextval('run_id_seq')").fetchone()[0]
         self.con.execute(
             """INSERT INTO runs (run_id, trigger, host, pid, started_at, status)
@@ -251,14 +332,45 @@ class Warehouse:
         )
         return int(run_id)
 
+    def mark_crashed_runs(self) -> list[int]:
+        """Runs still `running` whose process is gone (killed, power cut) become `crashed`, with
+        the time it was noticed and the counts of what they did. Only runs of this host can be
+        checked; a run elsewhere stays `running` until a run on its own host looks."""
+        host = socket.gethostname()
+        rows = self.con.execute(
+            "SELECT run_id, pid, started_at FROM runs WHERE status = 'running' AND host = ?", [host]
+        ).fetchall()
+        gone = [int(run_id) for run_id, pid, started in rows
+                if pid is None or not pid_alive(int(pid), started.timestamp() if started else None)]
+        now = datetime.now()
+        for run_id in gone:
+            pid = next(r[1] for r in rows if r[0] == run_id)
+            self.con.execute(
+                """UPDATE runs SET status = 'crashed', finished_at = ?, error_text = ?,
+                       files_seen = f.n, loaded = f.loaded, unchanged = f.unchanged,
+                       quarantined = f.quarantined, skipped = f.skipped, unpacked = f.unpacked
+                   FROM (SELECT count(*) AS n,
+                                count(*) FILTER (WHERE outcome = 'loaded') AS loaded,
+                                count(*) FILTER (WHERE outcome = 'unchanged') AS unchanged,
+                                count(*) FILTER (WHERE outcome = 'quarantined') AS quarantined,
+                                count(*) FILTER (WHERE outcome = 'skipped') AS skipped,
+                                count(*) FILTER (WHERE outcome = 'unpacked') AS unpacked
+                         FROM run_files WHERE run_id = ?) AS f
+                   WHERE runs.run_id = ?""",
+                [now, f"process gone (pid {pid} on {host}): killed or crashed", run_id, run_id],
+            )
+        return gone
+
     def finish_run(self, run_id: int, counts: dict[str, int], *, errors: int = 0,
-                   error_text: str | None = None) -> None:
+                   error_text: str | None = None, status: str | None = None) -> None:
+        """Record the end of a run: `status` ok / failed (default: from error_text) / stopped."""
         self.con.execute(
             """UPDATE runs SET finished_at = ?, status = ?, files_seen = ?, loaded = ?, unchanged = ?,
                    quarantined = ?, skipped = ?, unpacked = ?, errors = ?, error_text = ?
                WHERE run_id = ?""",
             [
-                datetime.now(), "failed" if error_text else "ok", sum(counts.get(o, 0) for o in OUTCOMES),
+                datetime.now(), status or ("failed" if error_text else "ok"),
+                sum(counts.get(o, 0) for o in OUTCOMES),
                 counts.get(LOADED, 0), counts.get(UNCHANGED, 0), counts.get(QUARANTINED, 0),
                 counts.get(SKIPPED, 0), counts.get(UNPACKED, 0), errors, error_text, run_id,
             ],

@@ -23,7 +23,7 @@ CREATE TABLE IF NOT EXISTS runs (
     pid          INTEGER,
     started_at   TIMESTAMP NOT NULL,
     finished_at  TIMESTAMP,
-    status       VARCHAR NOT NULL,  -- running / ok / failed
+    status       VARCHAR NOT NULL,  -- running / ok / failed / stopped (SIGTERM, Ctrl-C) / crashed (pid gone)
     files_seen   INTEGER DEFAULT 0,
     loaded       INTEGER DEFAULT 0,
     unchanged    INTEGER DEFAULT 0,
