@@ -66,6 +66,7 @@ def test_repo_rules_load() -> None:
          "alone_means 'dossiers.online_pct' is not a metric with unit count"),
         ({"alone_means": {"metric": "dossiers.resolved", "unless_document_has": []}}, "unless_document_has"),
         ({"no_share": "sometimes"}, "no_share"),
+        ({"share": "dossiers.online_pct", "no_share": True}, "no_share contradicts share"),
     ],
 )
 def test_bad_rules_fail_with_a_clear_error(rules_copy: Path, change: dict, message: str) -> None:

@@ -97,10 +97,8 @@ def _read_alone(facts: list[Fact], rules, low: str) -> None:
     (rules/metrics.yaml `alone_means`)."""
     for fact in facts:
         rule = rules.by_code.get(fact.metric)
-        if rule is not None and rule.alone_means is not None:
-            other, words = rule.alone_means
-            if not any(w in low for w in words):
-                fact.metric = other
+        if rule is not None:
+            fact.metric = rules.read_as(rule, low).code
 
 
 def field_breakdown(fact: Fact, text: str, rules) -> str | None:

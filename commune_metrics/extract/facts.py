@@ -671,8 +671,7 @@ class FactFinder:
             chosen.append((v, choice, confidence))
         self._wholes_by_noun(chosen)
         self._shares(chosen, pending, low)
-        self._comma_shares(chosen, prevs, low)
-        self._shares_of_the_count_before(chosen, prevs, low)
+        self._shares_after_counts(chosen, prevs, low)
         for v, choice, confidence in chosen:
             if choice.where in ("left", "right"):
                 dist = abs((v.m.start if choice.cue_span[1] <= v.m.start else choice.cue_span[0]) - v.m.end)
@@ -706,7 +705,7 @@ class FactFinder:
                 between = self.g.fixed_pair.sub(" ", low[end:open_at])
                 if end > open_at or regex.search(r"[\p{N},;:()]", between) or open_at - end > 80:
                     continue  # the parentheses close the part's own phrase
-                rule = self._as_read(choice.rule, low)
+                rule = self.rules.read_as(choice.rule, low)
                 if u.m.is_ratio and not rule.ratio_whole and rule.code in self._part_of:
                     rule = self._part_of[rule.code]
                 share = self.rules.by_code.get(rule.share) if rule.share else None
@@ -716,33 +715,36 @@ class FactFinder:
                                conf + self.conf.share_in_parentheses))
                 break
 
-    def _as_read(self, rule: MetricRule, low: str) -> MetricRule:
-        """The metric a count will be read as in this document (`alone_means`: "đúng hạn" in a
-        text with no early count is the in-time count), so its share is that metric's share."""
-        if rule.alone_means is not None and not any(w in low for w in rule.alone_means[1]):
-            return self.rules.by_code[rule.alone_means[0]]
-        return rule
-
-    def _shares_of_the_count_before(self, chosen: list[tuple[_Value, _Choice, float]],
-                                    prevs: dict[int, _Value], low: str) -> None:
-        """'99.558 hồ sơ giải quyết trước hạn đạt 48,2%', '13.767 hồ sơ trước hạn, chiếm 78%': a
-        share joined by 'đạt'/'chiếm' to the count right before it, with only that count's own
-        words between, is the share of that count. It becomes the count metric's `share`; when
-        the count's metric says its shares have no code (`no_share`: early dossiers, unqualified
-        resolved ones), it is no catalog figure and is dropped, whatever cue its own words
-        matched; otherwise the share keeps its own reading."""
-        by_value = {id(u): (u, c) for u, c, _ in chosen}
+    def _shares_after_counts(self, chosen: list[tuple[_Value, _Choice, float]], prevs: dict[int, _Value],
+                             low: str) -> None:
+        """A share right after a count, joined to it by a share verb, is that count's share:
+        - 'một phần: 339 hồ sơ, chiếm 75,13% số hồ sơ nộp qua mạng': led by ', chiếm' and followed
+          by the whole it is taken of ('số hồ sơ ...', 'tổng số ...'), it is the `share` of the
+          count's metric; the words after it name the whole, not the part;
+        - '99.558 hồ sơ giải quyết trước hạn đạt 48,2%', '13.767 hồ sơ trước hạn, chiếm 78%': with
+          only the count's own words between, it is the `share` of the metric the count is read
+          as (`alone_means`); when that metric's shares have no code (`no_share`: early dossiers,
+          unqualified resolved ones) it is no catalog figure and is dropped, whatever cue its own
+          words matched; a count with neither leaves the share its own reading."""
+        by_value = {id(u): c for u, c, _ in chosen}
         drop: set[int] = set()
         for i, (v, choice, conf) in enumerate(chosen):
             prev = prevs.get(id(v))
-            if v.m.unit != "percent" or v.in_paren or prev is None or id(prev) not in by_value:
-                continue
-            if prev.m.unit == "percent" or prev.m.is_ratio:
+            if v.m.unit != "percent" or prev is None or id(prev) not in by_value:
                 continue
             lead = v.m.lead if v.m.lead >= 0 else v.m.start
-            if not self.g.count_share.fullmatch(low, max(prev.noun_end, prev.m.end), lead):
+            part_end = max(prev.noun_end, prev.m.end)
+            rule = by_value[id(prev)].rule
+            share = self.rules.by_code.get(rule.share) if rule.share else None
+            if share is not None and self.g.comma_share.fullmatch(low, part_end, lead) \
+                    and self.g.whole_after.match(low, v.m.end, max(v.m.end, v.right[1])):
+                if share is not choice.rule:
+                    chosen[i] = (v, _Choice(share, choice.score, choice.cue_span, "share"), conf)
                 continue
-            rule = self._as_read(by_value[id(prev)][1].rule, low)
+            if v.in_paren or prev.m.unit == "percent" or prev.m.is_ratio \
+                    or not self.g.count_share.fullmatch(low, part_end, lead):
+                continue
+            rule = self.rules.read_as(rule, low)
             share = self.rules.by_code.get(rule.share) if rule.share else None
             if rule.no_share:
                 drop.add(i)
@@ -750,27 +752,6 @@ class FactFinder:
                 chosen[i] = (v, _Choice(share, choice.score, choice.cue_span, "share"), conf)
         if drop:
             chosen[:] = [c for i, c in enumerate(chosen) if i not in drop]
-
-    def _comma_shares(self, chosen: list[tuple[_Value, _Choice, float]], prevs: dict[int, _Value],
-                      low: str) -> None:
-        """'một phần: 339 hồ sơ, chiếm 75,13% số hồ sơ nộp qua mạng': a share led by 'chiếm' right
-        after a count, followed by the whole it is taken of ('số hồ sơ ...', 'tổng số ...'), is the
-        share of that count's part; the words after it name the whole, not the part."""
-        by_value = {id(u): (u, c) for u, c, _ in chosen}
-        for i, (v, choice, conf) in enumerate(chosen):
-            prev = prevs.get(id(v))
-            if v.m.unit != "percent" or prev is None or id(prev) not in by_value:
-                continue
-            lead = v.m.lead if v.m.lead >= 0 else v.m.start
-            if not self.g.comma_share.fullmatch(low, max(prev.noun_end, prev.m.end), lead):
-                continue
-            if not self.g.whole_after.match(low, v.m.end, max(v.m.end, v.right[1])):
-                continue
-            rule = by_value[id(prev)][1].rule
-            share = self.rules.by_code.get(rule.share) if rule.share else None
-            if share is None or share is choice.rule:
-                continue
-            chosen[i] = (v, _Choice(share, choice.score, choice.cue_span, "share"), conf)
 
     def _wholes_by_noun(self, chosen: list[tuple[_Value, _Choice, float]]) -> None:
         """'Có 14 tiêu chí cần đánh giá, xã đạt 12 tiêu chí': a value named by its noun alone, next

@@ -146,6 +146,14 @@ class Rules:
     field_after: Any = None
     field_before: Any = None
 
+    def read_as(self, rule: MetricRule, low: str) -> MetricRule:
+        """The metric a figure of `rule` is read as in the document whose lower-cased text is
+        `low` (metrics.yaml `alone_means`: "đúng hạn" in a text with no early count is the
+        in-time count)."""
+        if rule.alone_means is not None and not any(w in low for w in rule.alone_means[1]):
+            return self.by_code[rule.alone_means[0]]
+        return rule
+
 
 # Synonym groups (vocabulary.yaml `synonyms`): a phrase member -> the regex of its whole group.
 Synonyms = dict[tuple[str, ...], str]
@@ -411,6 +419,8 @@ def load_rules(rules_dir: Path | None = None) -> Rules:
         share = e.share
         if share is not None and (share not in codes or codes[share] != "percent" or e.unit == "percent"):
             raise RulesError(f"{where}: share {share!r} is not a percent metric (of a count or amount)")
+        if share is not None and e.no_share:
+            raise RulesError(f"{where}: no_share contradicts share {share!r}")
         rules.append(
             MetricRule(
                 code=e.code, unit=e.unit, label_vi=e.label_vi, description=e.description,
