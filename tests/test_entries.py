@@ -11,19 +11,7 @@ import pytest
 
 from commune_metrics.ingest.entries import scan
 from commune_metrics.ingest.inbox import ingest
-
-REPORT = (
-    "ỦY BAN NHÂN DÂN XÃ TÂN THÀNH\n"
-    "BÁO CÁO\n"
-    "Kết quả thực hiện chuyển đổi số tháng 7 năm 2025\n"
-    "Trong tháng, Bộ phận Một cửa tiếp nhận 120 hồ sơ, trong đó 84 hồ sơ trực tuyến.\n"
-)
-
-
-def _write(path: Path, text: str = REPORT) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    return path
+from tests.test_process import write as _write
 
 
 def _run(paths: list[Path], tmp_path: Path, **kw) -> tuple:

@@ -67,25 +67,9 @@ LEFT JOIN c ON c.fact_id = f.fact_id
 LEFT JOIN metrics m ON m.code = c.new_metric
 WHERE f.is_current;
 
--- The contract view: one row per verified fact of the current version of each document,
--- corrections applied (README "Corrections"). A rejected fact stays, with value NULL and
--- rejected = true, so the rejection is visible; original_value is always what the extractor
--- read. Candidates held for review are not here but in `review` (until an analyst confirms them).
-CREATE OR REPLACE VIEW facts AS
-SELECT source_file, doc_sha256, doc_type, ward_code, commune, province, period_start, period_end,
-       metric, kind, value, unit, qualifier, page, char_start, char_end, evidence, extractor, confidence,
-       fact_id, scope,
-       doc_key, version, loaded_at, as_of, issued_on,
-       original_value, corrected, rejected, confirmed, review_status, held_for_review,
-       corrected_by, corrected_at, corrected_why, original_metric, original_kind, original_scope
-FROM facts_corrected
-WHERE NOT held_for_review;
-
-CREATE OR REPLACE VIEW held_facts AS
-SELECT f.* FROM facts_corrected f WHERE f.held_for_review;
-
--- Candidates the extractor held back (contract v2): the columns of `facts`, plus `reason`.
-CREATE OR REPLACE VIEW review AS
+-- The contract's columns of every candidate, corrections applied, with `reason` (why one is held):
+-- `facts` and `review` below are this view split by held_for_review, so they cannot drift apart.
+CREATE OR REPLACE VIEW contract_facts AS
 SELECT source_file, doc_sha256, doc_type, ward_code, commune, province, period_start, period_end,
        metric, kind, value, unit, qualifier, page, char_start, char_end, evidence, extractor, confidence,
        fact_id, scope,
@@ -93,7 +77,21 @@ SELECT source_file, doc_sha256, doc_type, ward_code, commune, province, period_s
        original_value, corrected, rejected, confirmed, review_status, held_for_review,
        corrected_by, corrected_at, corrected_why, original_metric, original_kind, original_scope,
        reason
-FROM held_facts;
+FROM facts_corrected;
+
+-- The contract view: one row per verified fact of the current version of each document,
+-- corrections applied (README "Corrections"). A rejected fact stays, with value NULL and
+-- rejected = true, so the rejection is visible; original_value is always what the extractor
+-- read. Candidates held for review are not here but in `review` (until an analyst confirms them).
+CREATE OR REPLACE VIEW facts AS
+SELECT * EXCLUDE (reason) FROM contract_facts WHERE NOT held_for_review;
+
+CREATE OR REPLACE VIEW held_facts AS
+SELECT f.* FROM facts_corrected f WHERE f.held_for_review;
+
+-- Candidates the extractor held back (contract v2): the columns of `facts`, plus `reason`.
+CREATE OR REPLACE VIEW review AS
+SELECT * FROM contract_facts WHERE held_for_review;
 
 -- What the analysts' review queue lists (review page, "?" in comparisons).
 CREATE OR REPLACE VIEW review_queue AS SELECT * FROM held_facts;
