@@ -21,6 +21,7 @@ import re
 import secrets
 import threading
 from collections.abc import Callable
+from contextlib import closing
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -75,11 +76,8 @@ class Handler(BaseHTTPRequestHandler):
             pass  # the browser left the page before the answer came (a click on a link mid-save)
 
     def _html(self, title: str, body: str, status: int = 200, page_class: str = "") -> None:
-        con = connect_readonly(self.app.warehouse)
-        try:
+        with closing(connect_readonly(self.app.warehouse)) as con:
             counts = data.counts(con)
-        finally:
-            con.close()
         html = pages.layout(title, body, csrf=self.app.csrf, who=self.app.who, counts=counts,
                             page_class=page_class)
         self._send(status, html.encode("utf-8"), "text/html; charset=utf-8")
@@ -120,32 +118,25 @@ class Handler(BaseHTTPRequestHandler):
             self._send(HTTPStatus.SERVICE_UNAVAILABLE, str(exc).encode("utf-8"), "text/plain; charset=utf-8")
 
     def _index(self) -> None:
-        con = connect_readonly(self.app.warehouse)
-        try:
+        with closing(connect_readonly(self.app.warehouse)) as con:
             body = pages.index_page(data.communes(con), data.documents(con))
-        finally:
-            con.close()
         self._html("Rà soát số liệu", body, page_class="index")
 
     def _commune(self, key: str) -> None:
-        con = connect_readonly(self.app.warehouse)
-        try:
+        with closing(connect_readonly(self.app.warehouse)) as con:
             commune = data.commune(con, key)
             if commune is None:
                 self._html("Không tìm thấy", pages.not_found("xã/phường này"), HTTPStatus.NOT_FOUND)
                 return
             body = pages.commune_page(commune, data.documents(con, key), data.facts(con, commune_key=key),
                                       data.metric_catalog(con))
-        finally:
-            con.close()
         self._html(f"{commune['commune']} ({commune['province']})", body, page_class="commune")
 
     def _document(self, sha: str) -> None:
         if not _SHA.match(sha):
             self._html("Không tìm thấy", pages.not_found("văn bản này"), HTTPStatus.NOT_FOUND)
             return
-        con = connect_readonly(self.app.warehouse)
-        try:
+        with closing(connect_readonly(self.app.warehouse)) as con:
             doc = data.document(con, sha)
             if doc is None:
                 self._html("Không tìm thấy", pages.not_found("văn bản này"), HTTPStatus.NOT_FOUND)
@@ -153,8 +144,6 @@ class Handler(BaseHTTPRequestHandler):
             facts = data.facts(con, doc_sha256=sha)
             flags = data.flags(con, sha)
             metrics = data.metric_catalog(con)
-        finally:
-            con.close()
         text, starts = doc["text"], _page_starts(doc["page_starts"])
         if text is None:
             text, starts = self._text_from_file(doc)
@@ -168,11 +157,8 @@ class Handler(BaseHTTPRequestHandler):
         from commune_metrics.core.errors import ReaderError
         from commune_metrics.readers import load_document
 
-        con = connect_readonly(self.app.warehouse)
-        try:
+        with closing(connect_readonly(self.app.warehouse)) as con:
             recorded = data.file_locations(con, doc["doc_sha256"])
-        finally:
-            con.close()
         path = locate(doc["doc_sha256"], doc["source_file"], recorded, self.app.file_roots)
         if path is None:
             return None, None
@@ -183,19 +169,13 @@ class Handler(BaseHTTPRequestHandler):
         return loaded.text, ([p.start for p in loaded.pages] if loaded.paginated else None)
 
     def _queue(self) -> None:
-        con = connect_readonly(self.app.warehouse)
-        try:
+        with closing(connect_readonly(self.app.warehouse)) as con:
             body = pages.queue_page(data.queue(con), data.metric_catalog(con))
-        finally:
-            con.close()
         self._html("Hàng đợi rà soát", body, page_class="queue")
 
     def _flags(self) -> None:
-        con = connect_readonly(self.app.warehouse)
-        try:
+        with closing(connect_readonly(self.app.warehouse)) as con:
             body = pages.flags_list(data.flags(con))
-        finally:
-            con.close()
         self._html("Cảnh báo kiểm tra số liệu", body, page_class="flags")
 
     def _page_image(self, query: dict[str, list[str]]) -> None:
@@ -208,13 +188,10 @@ class Handler(BaseHTTPRequestHandler):
         if not _SHA.match(sha) or number < 1:
             self._send(HTTPStatus.BAD_REQUEST, b"bad page request", "text/plain")
             return
-        con = connect_readonly(self.app.warehouse)
-        try:
+        with closing(connect_readonly(self.app.warehouse)) as con:
             doc = data.document(con, sha)
             facts = data.facts(con, doc_sha256=sha) if doc else []
             recorded = data.file_locations(con, sha)
-        finally:
-            con.close()
         if doc is None or doc["file_type"] != "pdf":
             self._send(HTTPStatus.NOT_FOUND, b"no such PDF", "text/plain")
             return
@@ -257,11 +234,8 @@ class Handler(BaseHTTPRequestHandler):
             self._json(HTTPStatus.BAD_REQUEST, {"status": "error", "message": f"bad JSON: {exc}"})
             return
         try:
-            con = connect_readonly(self.app.warehouse)
-            try:
+            with closing(connect_readonly(self.app.warehouse)) as con:
                 codes = {m.code for m in data.metric_catalog(con)}
-            finally:
-                con.close()
             action = actions.parse_action(payload, self.app.who, codes)
             outcome = actions.submit(self.app.warehouse, action)
         except actions.ActionError as exc:
@@ -290,11 +264,8 @@ class Handler(BaseHTTPRequestHandler):
         return None
 
     def _row_html(self, fact_id: str, show_doc: bool) -> str:
-        con = connect_readonly(self.app.warehouse)
-        try:
+        with closing(connect_readonly(self.app.warehouse)) as con:
             found = data.facts(con, fact_id=fact_id)
-        finally:
-            con.close()
         return "".join(pages.fact_rows(found, show_doc=show_doc))
 
 
