@@ -295,6 +295,8 @@ def compile_grammar(g: GrammarFile) -> Grammar:
     coord = _word(g.coordinators)
     rate = _word(g.rate_words)
     approx = _words(g.approximators)
+    # after the verb of a share joined to its count: an optional rate word, then an approximator
+    share_tail = r"(?:\s+(?:" + _words(g.rate_words) + r"))?(?:\s+(?:" + approx + r"))?\s*"
     fixed = "|".join(r"\s*,\s*".join(r"\s+".join(map(regex.escape, w.split())) for w in p.lower().split(","))
                      for p in g.fixed_pairs)
     t = g.table
@@ -309,10 +311,9 @@ def compile_grammar(g: GrammarFile) -> Grammar:
             r"\s*(?:(?:" + _words(g.share_verbs) + r")(?:\s+(?:" + _words(g.rate_words) + "|" + approx
             + r"))?"
             r"|(?:" + _words(g.rate_words) + r")(?:\s+là)?)?\s*:?\s*"),
-        comma_share=regex.compile(r"\s*,\s*(?:" + _words(g.comma_share_verbs) + r")(?:\s+(?:"
-                                  + _words(g.rate_words) + r"))?(?:\s+(?:" + approx + r"))?\s*"),
-        count_share=regex.compile(r"[^\d;,.:()%]{0,60}?,?\s*(?:" + _words(g.count_share_verbs) + r")(?:\s+(?:"
-                                  + _words(g.rate_words) + r"))?(?:\s+(?:" + approx + r"))?\s*"),
+        comma_share=regex.compile(r"\s*,\s*(?:" + _words(g.comma_share_verbs) + ")" + share_tail),
+        count_share=regex.compile(r"[^\d;,.:()%]{0,60}?,?\s*(?:" + _words(g.count_share_verbs) + ")"
+                                  + share_tail),
         whole_after=regex.compile(r"\s*(?:(?:" + _words(g.whole_prepositions) + r")\s+)?(?:"
                                   + _words(g.whole_words) + r")(?![\p{L}])"),
         fixed_pair=regex.compile(r"(?<![\p{L}])(?:" + (fixed or "(?!)") + r")(?![\p{L}])"),

@@ -88,12 +88,12 @@ class ScopeReader:
                  if u[0].group("marker") and not u[0].group("plural")
                  and text[value_end + u[0].start(): value_end + u[0].start() + 3].lower() == "cấp"]
         if after:
-            rank, own = _RANK[after[0][1]], _RANK.get(level, _RANK["commune"])
-            return "higher_level" if rank > own else "sub_unit" if rank < own else "self"
-        # the nearest unit phrase in the value's own comma-separated part; a level phrase
-        # ("toàn tỉnh", "cấp xã") also reaches over commas to the end of its clause, and from
-        # the section heading
-        units, offset = self._units(text, seg_start, value_start), seg_start
+            units, offset = after[:1], value_end
+        else:
+            # the nearest unit phrase in the value's own comma-separated part; a level phrase
+            # ("toàn tỉnh", "cấp xã") also reaches over commas to the end of its clause, and from
+            # the section heading
+            units, offset = self._units(text, seg_start, value_start), seg_start
         if not units:
             clause_start = max(sent_start, text.rfind(";", sent_start, value_start) + 1)
             units = [u for u in self._units(text, clause_start, seg_start) if u[0].group("marker")
