@@ -187,6 +187,19 @@ class FactFinder:
             classes, after = classes | more[0], more[1]
         return classes, after
 
+    def _counts_unknown_noun(self, low: str, end: int, limit: int, next_value: int) -> bool:
+        """A word right after a bare count that is neither a known noun (a classifier left alone
+        gives no class) nor a word that may follow a count (grammar.yaml `count_followers`).
+        Words that lead straight to the next value are its label, not this count's noun: "biên
+        chế giao 31 hiện có 27 hợp đồng 2"."""
+        gap = regex.compile(r"\s*").match(low, end, limit).end()
+        if gap >= limit or not regex.match(r"\p{L}", low[gap]):
+            return False
+        between = low[gap:next_value]
+        if next_value < limit and not regex.search(r"[,;.:()\n]", between) and len(between.split()) <= 3:
+            return False
+        return not (self.g.count_follower.match(low, end, limit) or self.rules.noun_rx.match(low, gap, limit))
+
     def _counted_label(self, low: str, start: int, m: NumberMention) -> bool:
         """'số hồ sơ toàn trình là 2092': a year-like number linked to a label that counts a noun
         of a metric (and names no time) is a count."""
@@ -219,12 +232,16 @@ class FactFinder:
                 classes = self._noun(low, nxt.end, sent.end, later)[0]
             if "junk" in classes or "member" in classes:
                 continue
+            if not classes and m.unit is None and self._counts_unknown_noun(low, m.end, sent.end, next_value):
+                continue  # "31 phản ánh", "29 vị đại biểu": it counts a noun no metric knows
             lead = m.lead if m.lead >= 0 else m.start
             prev_end = mentions[i - 1].end if i else sent.start
-            near = max(prev_end, lead - 40)
+            near = max(prev_end, lead - 60)
             near = max(near, *(low.rfind(c, near, lead) + 1 for c in ",;:"))  # its own clause only
             if self.g.not_quantity.search(low, near, lead):
                 continue  # "dân số hơn 58.000 người", "diện tích 12,8 km2": not a catalog quantity
+            if self.g.change_before.search(low, max(prev_end, lead - 30), lead):
+                continue  # "tăng 87% so với trước": how much it changed, not a level
             if m.year_like and not classes and not self._counted_label(low, sent.start, m):
                 continue  # "2025" alone is a year; "2027 hồ sơ" or "số hồ sơ ... là 2027" is a count
             if table:
@@ -770,7 +787,8 @@ class FactFinder:
         best: tuple[int, str] | None = None
         for kind, pat in self.rules.kind_cues:
             for _s, e in ctx.spans(pat):
-                if e <= lead and (best is None or e > best[0]):
+                # the value's own lead may be a cue: "tối thiểu 60%" is a floor set for it
+                if e <= max(lead, v.m.start) and (best is None or e > best[0]):
                     best = (e, kind)
         if best:
             return best[1]

@@ -108,6 +108,9 @@ class GrammarFile(_Strict):
     time_of_day: Phrases
     time_before: Phrases
     not_quantity_labels: Phrases
+    count_followers: Phrases
+    change_words: Phrases
+    change_modifiers: Phrases
     scope: ScopeGrammar
     link_before: Phrases
     scope_openers: Phrases
