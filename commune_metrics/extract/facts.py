@@ -221,6 +221,7 @@ class FactFinder:
         values: list[_Value] = []
         table = _TABLE_SEP in sent.text
         mentions = find_numbers(text, sent.start, sent.end, self.g)
+        change_end = -1  # the end of the last value read as a change
         for i, m in enumerate(mentions):
             next_value = mentions[i + 1].start if i + 1 < len(mentions) else sent.end
             classes, noun_end = self._noun(low, m.end, sent.end, next_value)
@@ -232,6 +233,8 @@ class FactFinder:
                 classes = self._noun(low, nxt.end, sent.end, later)[0]
             if "junk" in classes or "member" in classes:
                 continue
+            if classes and self.g.per_time.match(low, noun_end, sent.end):
+                continue  # "200 bộ hồ sơ/ngày": a rate of work, not a figure of the period
             if not classes and m.unit is None and self._counts_unknown_noun(low, m.end, sent.end, next_value):
                 continue  # "31 phản ánh", "29 vị đại biểu": it counts a noun no metric knows
             lead = m.lead if m.lead >= 0 else m.start
@@ -240,8 +243,12 @@ class FactFinder:
             near = max(near, *(low.rfind(c, near, lead) + 1 for c in ",;:"))  # its own clause only
             if self.g.not_quantity.search(low, near, lead):
                 continue  # "dân số hơn 58.000 người", "diện tích 12,8 km2": not a catalog quantity
-            if self.g.change_before.search(low, max(prev_end, lead - 30), lead):
-                continue  # "tăng 87% so với trước": how much it changed, not a level
+            if self.g.change_before.search(low, max(prev_end, lead - 30), lead) or (
+                    change_end == prev_end and self.g.coordinated.fullmatch(low, prev_end, lead)):
+                # "tăng 87% so với trước": how much it changed, not a level; so is a value joined
+                # to a change ("mức giảm 35% thời gian và 17% chi phí")
+                change_end = m.end
+                continue
             if m.year_like and not classes and not self._counted_label(low, sent.start, m):
                 continue  # "2025" alone is a year; "2027 hồ sơ" or "số hồ sơ ... là 2027" is a count
             if table:

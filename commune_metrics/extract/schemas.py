@@ -110,6 +110,7 @@ class GrammarFile(_Strict):
     not_quantity_labels: Phrases
     count_followers: Phrases
     change_words: Phrases
+    per_time_after: Phrases
     change_modifiers: Phrases
     scope: ScopeGrammar
     link_before: Phrases
