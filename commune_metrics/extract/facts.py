@@ -126,6 +126,10 @@ class FactFinder:
         self._part_of = {r.ratio_whole: r for r in rules.metrics if r.ratio_whole}
         nouns = sorted(rules.noun_classes, key=len, reverse=True)
         alternation = "|".join(r"\s+".join(map(regex.escape, n.split())) for n in nouns)
+        # counts of metrics that name what they count by their own cue ("14 trạm phát sóng wifi"
+        # for a metric with no noun classes): such a cue after a count is its noun
+        self._own_noun_cues = [p.rx for r in rules.metrics if r.unit == "count" and not r.nouns
+                               for c in r.cues for p in c.parts]
         self._noun_end_rx = regex.compile(r"(?<![\p{L}\p{N}])(?:" + alternation + r")\s*$")
 
     # --- per value structure ------------------------------------------------------------
@@ -198,7 +202,8 @@ class FactFinder:
         between = low[gap:next_value]
         if next_value < limit and not regex.search(r"[,;.:()\n]", between) and len(between.split()) <= 3:
             return False
-        return not (self.g.count_follower.match(low, end, limit) or self.rules.noun_rx.match(low, gap, limit))
+        return not (self.g.count_follower.match(low, end, limit) or self.rules.noun_rx.match(low, gap, limit)
+                    or any(rx.match(low, gap, limit) for rx in self._own_noun_cues))
 
     def _counted_label(self, low: str, start: int, m: NumberMention) -> bool:
         """'số hồ sơ toàn trình là 2092': a year-like number linked to a label that counts a noun
