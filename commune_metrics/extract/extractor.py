@@ -82,7 +82,8 @@ def extract_facts(doc: Document, doc_type: str, level: str | None = None,
                 facts.append(fact)
     _read_alone(facts, rules, low)
     for fact in facts:
-        reason = implausible(fact, rules, level) or field_breakdown(fact, text, rules)
+        reason = implausible(fact, rules, level) or field_breakdown(fact, text, rules) \
+            or headless_row(fact, text, rules)
         if reason:
             fact.status, fact.reason = "review", reason
     verifier = default_verifier() if verify else None
@@ -99,6 +100,22 @@ def _read_alone(facts: list[Fact], rules, low: str) -> None:
         rule = rules.by_code.get(fact.metric)
         if rule is not None:
             fact.metric = rules.read_as(rule, low).code
+
+
+def headless_row(fact: Fact, text: str, rules) -> str | None:
+    """Why a figure cannot be read: it stands in a row of numbers with only spaces between them,
+    a table flattened to text whose column headers are lost (grammar.yaml
+    `table.headless_row_numbers`), or None."""
+    at = fact.value_start
+    if at is None:
+        return None
+    line_start = text.rfind("\n", 0, at) + 1
+    line_end = text.find("\n", at)
+    line_end = len(text) if line_end < 0 else line_end
+    for m in rules.grammar.headless_row.finditer(text, line_start, line_end):
+        if m.start() <= at < m.end():
+            return "a row of numbers without its column headers: which column each one is cannot be told"
+    return None
 
 
 def field_breakdown(fact: Fact, text: str, rules) -> str | None:

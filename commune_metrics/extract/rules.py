@@ -114,6 +114,7 @@ class Grammar:
     not_quantity: Any  # a label that makes a number not a catalog quantity ("dân số")
     range_joint: Any  # between the two ends of a range ("từ 3 đến 5 tổ viên")
     count_follower: Any  # a word that may follow a count with no noun of its own ("1.537 trực tuyến")
+    headless_row: Any  # numbers in a row with only spaces between them: a table that lost its headers
     coordinated: Any  # between two coordinated values: the first one's noun, then "và" or a comma
     per_time: Any  # "hồ sơ/ngày", "mỗi ngày" right after a count's noun: a rate of work
     change_before: Any  # a verb of change right before a value ("tăng 87%"): an amount of change
@@ -339,6 +340,8 @@ def compile_grammar(g: GrammarFile) -> Grammar:
         time_of_day=regex.compile(r"(?<![\p{L}])(?:" + _words(g.time_of_day) + r")\s*$", flags),
         not_quantity=regex.compile(_word(g.not_quantity_labels), flags),
         range_joint=regex.compile(r"\s*(?:" + _words(g.range_joints) + r")\s*", flags),
+        headless_row=regex.compile(r"(?<![\p{L}\p{N}.,])(?:\d[\d.,]*[ \t]*%?[ \t]+){" + str(t.headless_row_numbers - 1)
+                                   + r",}\d[\d.,]*[ \t]*%?(?![\p{L}\p{N}])"),
         coordinated=regex.compile(r"[^\d;.:()%]{0,50}?(?:,|\s(?:" + _words(g.coordinators) + r"))\s*"),
         per_time=regex.compile(r"\s*(?:" + _words(g.per_time_after) + r")(?![\p{L}])", flags),
         change_before=regex.compile(r"(?<![\p{L}])(?:" + _words(g.change_words) + r")(?:\s+(?:"

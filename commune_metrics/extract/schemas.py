@@ -46,6 +46,9 @@ class TableGrammar(_Strict):
     generic_headers: Phrases
     target_headers: Phrases
     actual_headers: Phrases
+    # a row flattened to text: this many numbers or more with only spaces between them have lost
+    # their column headers ("Tỷ lệ TTHC ... 2643 100% 2643 100% 1856 70,2%")
+    headless_row_numbers: int = Field(default=3, ge=2)
 
 
 class KindCues(_Strict):
