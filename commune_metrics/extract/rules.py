@@ -340,7 +340,8 @@ def compile_grammar(g: GrammarFile) -> Grammar:
         time_of_day=regex.compile(r"(?<![\p{L}])(?:" + _words(g.time_of_day) + r")\s*$", flags),
         not_quantity=regex.compile(_word(g.not_quantity_labels), flags),
         range_joint=regex.compile(r"\s*(?:" + _words(g.range_joints) + r")\s*", flags),
-        headless_row=regex.compile(r"(?<![\p{L}\p{N}.,])(?:\d[\d.,]*[ \t]*%?[ \t]+){" + str(t.headless_row_numbers - 1)
+        headless_row=regex.compile(r"(?<![\p{L}\p{N}.,])(?:\d[\d.,]*[ \t]*%?[ \t]+){"
+                                   + str(t.headless_row_numbers - 1)
                                    + r",}\d[\d.,]*[ \t]*%?(?![\p{L}\p{N}])"),
         coordinated=regex.compile(r"[^\d;.:()%]{0,50}?(?:,|\s(?:" + _words(g.coordinators) + r"))\s*"),
         per_time=regex.compile(r"\s*(?:" + _words(g.per_time_after) + r")(?![\p{L}])", flags),
