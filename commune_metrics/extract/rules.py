@@ -496,8 +496,11 @@ def _field_breakdown(fb) -> dict[str, Any]:
     markers = r"(?:(?:" + _words(fb.markers) + r")\s+)?" if fb.markers else ""
     flags = regex.IGNORECASE
     return {
-        "field_after": regex.compile(r"[\d.,]*\s*(?:" + _words(fb.nouns) + r")\s+" + markers + r"(?:" + fields
-                                     + r")(?![\p{L}])", flags),
+        "field_after": regex.compile(r"[\d.,/]*\s*(?:" + _words(fb.nouns) + r")\s+" + markers
+                                     + r"(?:" + fields + r")(?![\p{L}])", flags),
+        # "Hộ tịch: 120", or the field right before the value: "đăng ký tạm trú 19 hồ sơ",
+        # "xác nhận tình trạng hôn nhân cho 32 trường hợp"
         "field_before": regex.compile(r"(?<![\p{L}])(?:" + markers + r"(?:" + fields
-                                      + r"))\s*:\s*(?:\p{L}+\s+){0,2}$", flags),
+                                      + r"))(?:\s*:\s*(?:\p{L}+\s+){0,2}|\s+(?:(?:" + _words(fb.links)
+                                      + r")\s+)?)$", flags),
     }

@@ -81,6 +81,7 @@ class FieldBreakdown(_Strict):
     nouns: Phrases = Field(min_length=1)  # the counted noun the field follows
     markers: Phrases = []  # optional words between the noun and the field ("về", "lĩnh vực")
     fields: Phrases = Field(min_length=1)
+    links: Phrases = []  # between a field and its value: "hôn nhân cho 32 trường hợp"
 
 
 class GrammarFile(_Strict):
