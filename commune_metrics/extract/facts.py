@@ -238,7 +238,8 @@ class FactFinder:
                 classes = self._noun(low, nxt.end, sent.end, later)[0]
             if "junk" in classes or "member" in classes:
                 continue
-            if classes and self.g.per_time.match(low, noun_end, sent.end):
+            if classes and (self.g.per_time.match(low, noun_end, sent.end) or self.g.per_time_frame.search(
+                    low, max(sent.start, low.rfind(";", sent.start, m.start) + 1), m.start)):
                 continue  # "200 bộ hồ sơ/ngày": a rate of work, not a figure of the period
             if not classes and m.unit is None and self._counts_unknown_noun(low, m.end, sent.end, next_value):
                 continue  # "31 phản ánh", "29 vị đại biểu": it counts a noun no metric knows

@@ -116,6 +116,7 @@ class Grammar:
     count_follower: Any  # a word that may follow a count with no noun of its own ("1.537 trực tuyến")
     headless_row: Any  # numbers in a row with only spaces between them: a table that lost its headers
     coordinated: Any  # between two coordinated values: the first one's noun, then "và" or a comma
+    per_time_frame: Any  # "mỗi ngày" earlier in the value's clause: the count is per day
     per_time: Any  # "hồ sơ/ngày", "mỗi ngày" right after a count's noun: a rate of work
     change_before: Any  # a verb of change right before a value ("tăng 87%"): an amount of change
 
@@ -344,6 +345,7 @@ def compile_grammar(g: GrammarFile) -> Grammar:
                                    + str(t.headless_row_numbers - 1)
                                    + r",}\d[\d.,]*[ \t]*%?(?![\p{L}\p{N}])"),
         coordinated=regex.compile(r"[^\d;.:()%]{0,50}?(?:,|\s(?:" + _words(g.coordinators) + r"))\s*"),
+        per_time_frame=regex.compile(_word(g.per_time_before) if g.per_time_before else r"(?!)", flags),
         per_time=regex.compile(r"\s*(?:" + _words(g.per_time_after) + r")(?![\p{L}])", flags),
         change_before=regex.compile(r"(?<![\p{L}])(?:" + _words(g.change_words) + r")(?:\s+(?:"
                                     + _words(g.change_modifiers) + r"))*\s*$", flags),

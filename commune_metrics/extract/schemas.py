@@ -115,6 +115,7 @@ class GrammarFile(_Strict):
     count_followers: Phrases
     change_words: Phrases
     per_time_after: Phrases
+    per_time_before: Phrases = []
     change_modifiers: Phrases
     scope: ScopeGrammar
     link_before: Phrases
