@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import functools
 
+import regex
+
 from commune_metrics.core.document import Document
 from commune_metrics.core.model import Extraction, Fact
 from commune_metrics.extract.doc_identity import detect_doc_number, detect_subject
@@ -60,10 +62,24 @@ def extract_facts(doc: Document, doc_type: str, level: str | None = None,
             return "actual"  # the baseline section of a plan
         return kind
 
+    carry = False  # the sentence before set targets, so list items right after it do too
     for sent in sentences:
-        if SEP in sent.text or not any(ch.isdigit() for ch in sent.text):
+        digits = any(ch.isdigit() for ch in sent.text)
+        if not digits and not carry:
             continue
-        for fact in finder.sentence_facts(sent, text, low, default_kind(sent)):
+        cues = {kind for kind, pat in rules.kind_cues if pat.search(low, sent.start, sent.end)}
+        item = _LIST_ITEM.match(text, sent.start, sent.end) is not None \
+            and (sent.start == 0 or text[sent.start - 1] == "\n")
+        kind = default_kind(sent)
+        listed = carry and item and "actual" not in cues
+        if listed:
+            # "Theo đó, đến năm 2025, tối thiểu 80% ...\n100% hồ sơ ...; tối thiểu 60% ...": a line
+            # that opens with a value and names nothing actual continues the list of targets
+            kind = "target"
+        carry = cues == {"target"} or listed
+        if SEP in sent.text or not digits:
+            continue
+        for fact in finder.sentence_facts(sent, text, low, kind):
             fact.page = doc.page_at(fact.char_start)
             at = fact.value_start if fact.value_start is not None else fact.char_end
             fact.scope = scope.fact_scope(text, sent.start, at, at + 1, sent.heading, level, own_name)
@@ -91,6 +107,10 @@ def extract_facts(doc: Document, doc_type: str, level: str | None = None,
         verifier.apply(facts, Context(text, level, doc_type))
     facts.sort(key=lambda f: f.char_start)
     return facts
+
+
+# a line that opens with a value: a bullet, at most two words ("tối thiểu", "trên"), a number
+_LIST_ITEM = regex.compile(r"[\s\-–•+*]*(?:\p{L}+\s+){0,2}\d")
 
 
 def _read_alone(facts: list[Fact], rules, low: str) -> None:
