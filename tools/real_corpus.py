@@ -8,6 +8,7 @@ content. Run once; later documents are appended with an explicit split.
 
     python -m tools.real_corpus                    # the first assembly (labellers a-d)
     python -m tools.real_corpus --append e f       # later labellers: every document to `dev`
+    python -m tools.real_corpus --append-test m n  # fresh labellers scored once, kept as `test`
 """
 
 from __future__ import annotations
@@ -53,6 +54,9 @@ def main() -> None:
 
     if sys.argv[1:2] == ["--append"]:
         append(sys.argv[2:])
+        return
+    if sys.argv[1:2] == ["--append-test"]:
+        append(sys.argv[2:], split="test")
         return
     sources: list[dict] = []
     gold = {"dev": [], "test": []}
