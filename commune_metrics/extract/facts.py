@@ -157,16 +157,20 @@ class FactFinder:
             return None
         return classes, after
 
-    def _rate_subject(self, low: str, start: int, end: int) -> frozenset[str]:
+    def _rate_subject(self, low: str, start: int, end: int) -> frozenset[str] | None:
+        """The noun a rate is a share of ("tỷ lệ hồ sơ ..."); None when it is a share of inhabitants
+        or households ("tỷ lệ người dân sử dụng điện thoại thông minh"): no catalog share."""
         last = None
         for m in self.g.rate_subject.finditer(low, start, end):
             last = m
         if last is None:
             return frozenset()
         found = self._noun_at(low, last.end(), end)
-        if found is None or "junk" in found[0]:
+        if found is None:
             return frozenset()
-        return found[0]
+        if self.g.inhabitant_class in found[0]:
+            return None
+        return frozenset() if "junk" in found[0] else found[0]
 
     def _noun(self, low: str, end: int, limit: int, next_value: int) -> tuple[frozenset[str], int]:
         """The noun after a value, with a list of nouns joined to it ("cán bộ, công chức").
@@ -241,6 +245,8 @@ class FactFinder:
             if classes and (self.g.per_time.match(low, noun_end, sent.end) or self.g.per_time_frame.search(
                     low, max(sent.start, low.rfind(";", sent.start, m.start) + 1), m.start)):
                 continue  # "200 bộ hồ sơ/ngày": a rate of work, not a figure of the period
+            if text[m.start - 1 : m.start] == "[" and text[m.end : m.end + 1] == "]":
+                continue  # "27/12/2025[1]": a footnote mark
             if not classes and m.unit is None and self._counts_unknown_noun(low, m.end, sent.end, next_value):
                 continue  # "31 phản ánh", "29 vị đại biểu": it counts a noun no metric knows
             lead = m.lead if m.lead >= 0 else m.start
@@ -267,7 +273,10 @@ class FactFinder:
                 if m.unit is None and not m.is_ratio and self.g.percent_label.search(row):
                     m = dataclasses.replace(m, unit="percent")
             if m.unit == "percent" and not classes:
-                classes = self._rate_subject(low, sent.start, m.start)
+                subject = self._rate_subject(low, sent.start, m.start)
+                if subject is None:
+                    continue
+                classes = subject
                 noun_end = m.end
             implied = not classes and m.unit != "vnd"
             inner = [g for g in groups if g[0] <= m.start and m.end <= g[1]]
