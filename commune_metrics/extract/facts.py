@@ -629,6 +629,7 @@ class FactFinder:
         facts: list[Fact] = []
         chosen: list[tuple[_Value, _Choice, float]] = []
         pending: list[_Value] = []  # shares in parentheses no cue named
+        unnamed: list[_Value] = []  # shares of a noun that no cue named
         firsts: dict[tuple[int, int], _Value] = {}
         prevs: dict[int, _Value] = {}
         last: dict[tuple[int, int], _Value] = {}
@@ -706,8 +707,11 @@ class FactFinder:
             if choice is None:
                 if v.m.unit == "percent" and v.in_paren:
                     pending.append(v)
+                elif v.m.unit == "percent" and v.has_noun:
+                    unnamed.append(v)
                 continue
             chosen.append((v, choice, confidence))
+        self._coordinated_shares(unnamed, chosen, low)
         self._wholes_by_noun(chosen)
         self._shares(chosen, pending, low)
         self._shares_after_counts(chosen, prevs, low)
@@ -725,6 +729,24 @@ class FactFinder:
                 whole = self.rules.by_code[choice.rule.ratio_whole]
                 facts.append(self._fact(whole, float(v.m.whole), v, sent, kind, confidence, choice, "whole"))
         return facts
+
+    def _coordinated_shares(self, unnamed: list[_Value], chosen: list[tuple[_Value, _Choice, float]],
+                            low: str) -> None:
+        """'90% hồ sơ công việc cấp huyện, 80% hồ sơ công việc cấp xã được xử lý trên môi trường
+        mạng': a share of a noun coordinated with the next share of the same noun takes the
+        predicate that names the next one."""
+        for v in unnamed:
+            nxt = min(((u, c, conf) for u, c, conf in chosen if u.m.start > v.m.end and u.clause == v.clause),
+                      key=lambda t: t[0].m.start, default=None)
+            if nxt is None:
+                continue
+            u, choice, conf = nxt
+            lead = u.m.lead if u.m.lead >= 0 else u.m.start
+            if u.m.unit != "percent" or choice.where not in ("right", "noun+right") \
+                    or u.noun_classes != v.noun_classes \
+                    or not self.g.coordinated.fullmatch(low, v.noun_end, lead):
+                continue
+            chosen.append((v, _Choice(choice.rule, choice.score, choice.cue_span, "coordinated"), conf))
 
     def _shares(self, chosen: list[tuple[_Value, _Choice, float]], pending: list[_Value], low: str) -> None:
         """'đã cài phần mềm diệt virus: 58 máy (đạt 82,86%)', 'Tổ ... ở 23 thôn (chiếm 63,89% tổng số
