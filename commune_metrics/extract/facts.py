@@ -145,9 +145,6 @@ class FactFinder:
             return None
         phrase = " ".join(low[m.start() : m.end()].split())
         classes = self.rules.noun_classes.get(phrase, frozenset())
-        if phrase in self.g.compound_heads and regex.match(r"\s+\p{L}", low[after:limit]) \
-                and not self.g.count_follower.match(low, after, limit):
-            return None  # "2 máy massage": another machine than the head alone names
         if self.g.classifier_class in classes:
             # a classifier counts the noun after it ("bộ hồ sơ" is in the table as one phrase;
             # "bộ, ngành" lists ministries); with no noun after it the value has no noun of its own
@@ -209,11 +206,7 @@ class FactFinder:
         between = low[gap:next_value]
         if next_value < limit and not regex.search(r"[,;.:()\n]", between) and len(between.split()) <= 3:
             return False
-        noun = self.rules.noun_rx.match(low, gap, limit)
-        if noun and self._noun_at(low, gap, limit) is None \
-                and " ".join(low[noun.start() : noun.end()].split()) in self.g.compound_heads:
-            return True  # "2 máy massage": the head names another machine
-        return not (self.g.count_follower.match(low, end, limit) or noun
+        return not (self.g.count_follower.match(low, end, limit) or self.rules.noun_rx.match(low, gap, limit)
                     or any(rx.match(low, gap, limit) for rx in self._own_noun_cues))
 
     def _counted_label(self, low: str, start: int, m: NumberMention) -> bool:

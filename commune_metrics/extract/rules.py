@@ -107,7 +107,6 @@ class Grammar:
     target_header: Any
     actual_header: Any
     classifier_class: str  # the noun class whose words defer to the noun after them
-    compound_heads: frozenset[str]  # nouns that name something else with a word after them ("máy lạnh")
     inhabitant_class: str | None  # a rate of these nouns is no catalog share
     money_before: Any  # a money word in the clause before a multiplier ("kinh phí ... 500 triệu")
     name_before: Any  # a number right after one of these is a name or position ("mức độ 4")
@@ -335,7 +334,6 @@ def compile_grammar(g: GrammarFile) -> Grammar:
         target_header=regex.compile(_word(t.target_headers), flags),
         actual_header=regex.compile(_word(t.actual_headers), flags),
         classifier_class=g.classifier_class,
-        compound_heads=frozenset(" ".join(p.lower().split()) for p in g.compound_heads),
         inhabitant_class=g.inhabitant_class,
         money_before=regex.compile(_word(g.money_words), flags),
         # "mức độ 3, 4", "tiêu chí 8 và 9": a list of numbers after one name word are names too

@@ -107,7 +107,6 @@ class GrammarFile(_Strict):
     respectively_links: Phrases
     table: TableGrammar
     classifier_class: Identifier
-    compound_heads: Phrases = []
     inhabitant_class: Identifier | None = None
     money_words: Phrases
     name_before: Phrases
