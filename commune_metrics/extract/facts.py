@@ -245,8 +245,6 @@ class FactFinder:
             if classes and (self.g.per_time.match(low, noun_end, sent.end) or self.g.per_time_frame.search(
                     low, max(sent.start, low.rfind(";", sent.start, m.start) + 1), m.start)):
                 continue  # "200 bộ hồ sơ/ngày": a rate of work, not a figure of the period
-            if text[m.start - 1 : m.start] == "[" and text[m.end : m.end + 1] == "]":
-                continue  # "27/12/2025[1]": a footnote mark
             if not classes and m.unit is None and self._counts_unknown_noun(low, m.end, sent.end, next_value):
                 continue  # "31 phản ánh", "29 vị đại biểu": it counts a noun no metric knows
             lead = m.lead if m.lead >= 0 else m.start

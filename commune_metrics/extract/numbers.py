@@ -154,6 +154,8 @@ def _is_not_a_value(text: str, start: int, end: int, token: str, g: Any, has_uni
         return True
     if regex.match(r"\.\d", after):  # "2.0", "2.1.3": versions and section numbers
         return True
+    if before.endswith("[") and after.startswith("]"):  # "27/12/2025[1]": a footnote mark
+        return True
     if has_unit:  # "đợt 2" is a name, "đợt này 500 triệu đồng" is money: a unit settles it
         return False
     if _DOC_REF_BEFORE.search(before):
