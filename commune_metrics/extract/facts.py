@@ -34,6 +34,8 @@ from commune_metrics.extract.sentences import Sentence
 _COMMA = regex.compile(r"[,;]")
 _BULLET = regex.compile(r"[\s\-–+*•]+")
 _CLAUSE_END = regex.compile(r"[,;:()]")
+_SPACES = regex.compile(r"\s*")
+_LABEL_BREAK = regex.compile(r"[,;.:()\n]")  # words past one of these are no label of the next value
 _TABLE_SEP = " | "
 
 
@@ -200,11 +202,11 @@ class FactFinder:
         gives no class) nor a word that may follow a count (grammar.yaml `count_followers`).
         Words that lead straight to the next value are its label, not this count's noun: "biên
         chế giao 31 hiện có 27 hợp đồng 2"."""
-        gap = regex.compile(r"\s*").match(low, end, limit).end()
-        if gap >= limit or not regex.match(r"\p{L}", low[gap]):
+        gap = _SPACES.match(low, end, limit).end()
+        if gap >= limit or not low[gap].isalpha():
             return False
         between = low[gap:next_value]
-        if next_value < limit and not regex.search(r"[,;.:()\n]", between) and len(between.split()) <= 3:
+        if next_value < limit and not _LABEL_BREAK.search(between) and len(between.split()) <= 3:
             return False
         return not (self.g.count_follower.match(low, end, limit) or self.rules.noun_rx.match(low, gap, limit)
                     or any(rx.match(low, gap, limit) for rx in self._own_noun_cues))
