@@ -174,6 +174,39 @@ class FactFinder:
             return None
         return frozenset() if "junk" in found[0] else found[0]
 
+    def _share_of(self, low: str, sent: Sentence, m: NumberMention, classes: frozenset[str],
+                  noun_end: int) -> tuple[frozenset[str], int, bool]:
+        """What a percentage is a share of, and whether it may be a catalog share at all.
+
+        The noun right after it counts first ("80% TTHC" is a share of procedures, not dossiers).
+        With none, a rate word right after it names the subject ("80% tỷ lệ hồ sơ ...") and else
+        the last rate word before it ("tỷ lệ hồ sơ ... đạt 80%"). A rate word earlier in the same
+        clause also adds its subject to a noun after the value ("tỷ lệ hồ sơ ... trực tuyến 80% thủ
+        tục toàn trình" is still a share of dossiers). A share of inhabitants is none (False)."""
+        clause_start = max(sent.start, low.rfind(";", sent.start, m.start) + 1)
+        classes = self._filed(low, classes, noun_end, sent.end)
+        if classes:
+            before = self._rate_subject(low, clause_start, m.start)
+            return (classes | before if before else classes), noun_end, True
+        after = self.g.rate_subject.match(low, _SPACES.match(low, m.end, sent.end).end(), sent.end)
+        if after is not None:
+            found = self._noun_at(low, after.end(), sent.end)
+            if found is not None and self.g.inhabitant_class in found[0]:
+                return classes, noun_end, False
+            if found is not None and "junk" not in found[0]:
+                return found[0], m.end, True
+        subject = self._rate_subject(low, sent.start, m.start)
+        if subject is None:
+            return classes, noun_end, False
+        return subject, m.end, True
+
+    def _filed(self, low: str, classes: frozenset[str], noun_end: int, limit: int) -> frozenset[str]:
+        """A procedure followed by a filing verb also counts dossiers (grammar.yaml `filed_as`)."""
+        filed = self.g.filed_as
+        if filed and filed[0] in classes and filed[1] not in classes and filed[2].match(low, noun_end, limit):
+            return classes | {filed[1]}
+        return classes
+
     def _noun(self, low: str, end: int, limit: int, next_value: int) -> tuple[frozenset[str], int]:
         """The noun after a value, with a list of nouns joined to it ("cán bộ, công chức").
 
@@ -272,12 +305,10 @@ class FactFinder:
                 row = low[sent.start : m.start] + low[m.end : sent.end]
                 if m.unit is None and not m.is_ratio and self.g.percent_label.search(row):
                     m = dataclasses.replace(m, unit="percent")
-            if m.unit == "percent" and not classes:
-                subject = self._rate_subject(low, sent.start, m.start)
-                if subject is None:
+            if m.unit == "percent":
+                classes, noun_end, keep = self._share_of(low, sent, m, classes, noun_end)
+                if not keep:
                     continue
-                classes = subject
-                noun_end = m.end
             implied = not classes and m.unit != "vnd"
             inner = [g for g in groups if g[0] <= m.start and m.end <= g[1]]
             container = max(inner, key=lambda g: g[0]) if inner else (sent.start, sent.end)

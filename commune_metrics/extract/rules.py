@@ -108,6 +108,7 @@ class Grammar:
     actual_header: Any
     classifier_class: str  # the noun class whose words defer to the noun after them
     inhabitant_class: str | None  # a rate of these nouns is no catalog share
+    filed_as: tuple[str, str, Any] | None  # (class, class it stands for, the verbs after it that say so)
     money_before: Any  # a money word in the clause before a multiplier ("kinh phí ... 500 triệu")
     name_before: Any  # a number right after one of these is a name or position ("mức độ 4")
     time_before: Any  # ... a date or period ("tháng 9")
@@ -335,6 +336,10 @@ def compile_grammar(g: GrammarFile) -> Grammar:
         actual_header=regex.compile(_word(t.actual_headers), flags),
         classifier_class=g.classifier_class,
         inhabitant_class=g.inhabitant_class,
+        filed_as=None if g.filed_as is None else (
+            g.filed_as.noun_class, g.filed_as.counts,
+            regex.compile(r"\s*(?:\(.{0,20}?\)\s*)?(?:đã\s+|đang\s+)?(?:được(?:\s+\p{L}+){0,3}?\s+)?(?:"
+                          + _words(g.filed_as.verbs) + r")(?![\p{L}])", flags)),
         money_before=regex.compile(_word(g.money_words), flags),
         # "mức độ 3, 4", "tiêu chí 8 và 9": a list of numbers after one name word are names too
         name_before=regex.compile(r"(?<![\p{L}])(?:" + _words(g.name_before)
@@ -367,6 +372,11 @@ def load_rules(rules_dir: Path | None = None) -> Rules:
         for p in phrases:
             noun_classes.setdefault(" ".join(p.lower().split()), set()).add(cls)
     noun_rx = regex.compile(r"\s*(?:" + _alternation(list(noun_classes)) + ")", regex.IGNORECASE)
+    named = [g.classifier_class, g.inhabitant_class]
+    named += [g.filed_as.noun_class, g.filed_as.counts] if g.filed_as else []
+    for cls in filter(None, named):
+        if cls not in nouns:
+            raise RulesError(f"{gname}: unknown noun class {cls!r} (known: {', '.join(sorted(nouns))})")
 
     def words(key: str) -> list[str]:
         value = list(getattr(g, key))

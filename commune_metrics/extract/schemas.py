@@ -64,6 +64,14 @@ class ScopeLevels(_Strict):
     village: Phrases
 
 
+class FiledAs(_Strict):
+    """A noun of one class that stands for another when a filing verb follows it."""
+
+    noun_class: Identifier
+    counts: Identifier
+    verbs: Phrases
+
+
 class ScopeGrammar(_Strict):
     levels: ScopeLevels
     whole_markers: Phrases
@@ -108,6 +116,7 @@ class GrammarFile(_Strict):
     table: TableGrammar
     classifier_class: Identifier
     inhabitant_class: Identifier | None = None
+    filed_as: FiledAs | None = None
     money_words: Phrases
     name_before: Phrases
     time_of_day: Phrases
