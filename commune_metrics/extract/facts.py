@@ -639,7 +639,10 @@ class FactFinder:
                     # 133, DVC một phần là 366" -- the second repeats only the modifier, 366 is dossiers
                     v.noun_classes = head[0]
                     continue
-                if found and "junk" not in found[0]:
+                if found and "junk" in found[0] and v.linked and v.m.unit is None:
+                    # "Số mục tiêu đã hoàn thành: 19": the label counts a noun no metric takes
+                    v.noun_classes = found[0]
+                elif found and "junk" not in found[0]:
                     v.noun_classes = found[0]
                     if v.linked:
                         rest = regex.match(r"\s*", low[found[1] : v.left[1]])

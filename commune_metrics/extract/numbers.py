@@ -64,9 +64,6 @@ _DATE_AFTER = regex.compile(
     r"/\d{1,2}/\d{2,4}|/\d{4}(?!\d)|-\d{1,2}-\d{2,4}|-\d{2}T|:\d\d|\s?[-–]\s?(?:19|20)\d\d(?!\d)"
 )
 # Names of communes that end in a number: "xã Tân Phước 1", "Phường 1 Bảo Lộc".
-_UNIT_NAME_BEFORE = regex.compile(
-    r"(?<![\p{L}])(?:[Xx]ã|XÃ|[Pp]hường|PHƯỜNG|[Tt]hị\s+trấn|[Đđ]ặc\s+khu)(?:\s+\p{Lu}\p{L}*){1,4}\s*$"
-)
 _HEADING_BEFORE = regex.compile(r"(?:^|\n)[ \t]*(?:[-+*•]\s*)?(?:\(?\d{1,2}(?:\.\d{1,2})*)?$")
 _HEADING_AFTER = regex.compile(r"(?:\.\d{1,2})*(?:\.|\))(?=\s|$)")
 
@@ -160,7 +157,7 @@ def _is_not_a_value(text: str, start: int, end: int, token: str, g: Any, has_uni
         return False
     if _DOC_REF_BEFORE.search(before):
         return True
-    if g.time_before.search(before) or g.name_before.search(before) or _UNIT_NAME_BEFORE.search(before):
+    if g.time_before.search(before) or g.name_before.search(before) or g.proper_name_before.search(before):
         return True
     if regex.match(r"[-/]\d{1,2}(?![\d/])", after) and g.time_of_day.search(before):
         return True  # "sáng 13-10": a day and a month

@@ -111,6 +111,7 @@ class Grammar:
     filed_as: tuple[str, str, Any] | None  # (class, class it stands for, the verbs after it that say so)
     money_before: Any  # a money word in the clause before a multiplier ("kinh phí ... 500 triệu")
     name_before: Any  # a number right after one of these is a name or position ("mức độ 4")
+    proper_name_before: Any  # ... or after one of these and a proper name ("xã Ia Ly 2", "làng Kép 2")
     time_before: Any  # ... a date or period ("tháng 9")
     time_of_day: Any  # "sáng 13-10": a day-month date
     not_quantity: Any  # a label that makes a number not a catalog quantity ("dân số")
@@ -344,6 +345,9 @@ def compile_grammar(g: GrammarFile) -> Grammar:
         # "mức độ 3, 4", "tiêu chí 8 và 9": a list of numbers after one name word are names too
         name_before=regex.compile(r"(?<![\p{L}])(?:" + _words(g.name_before)
                                   + r")(?:\s*\d{1,2}\s*(?:,|và|&|-|hoặc)\s*)*\s*$", flags),
+        # the unit word in any case, then one to four capitalised words
+        proper_name_before=regex.compile(r"(?<![\p{L}])(?i:" + _words(g.proper_name_before or ["re:(?!)"])
+                                         + r")(?:\s+\p{Lu}\p{L}*){1,4}\s*$"),
         time_before=regex.compile(r"(?<![\p{L}])(?:" + _words(g.time_before) + r")\s*$", flags),
         time_of_day=regex.compile(r"(?<![\p{L}])(?:" + _words(g.time_of_day) + r")\s*$", flags),
         not_quantity=regex.compile(_word(g.not_quantity_labels), flags),

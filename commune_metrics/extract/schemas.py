@@ -119,6 +119,7 @@ class GrammarFile(_Strict):
     filed_as: FiledAs | None = None
     money_words: Phrases
     name_before: Phrases
+    proper_name_before: Phrases = []
     time_of_day: Phrases
     time_before: Phrases
     not_quantity_labels: Phrases
