@@ -734,7 +734,8 @@ class FactFinder:
             if choice is None and v.noun_classes and not ctx.negated:
                 # (a negated cue means the value counts the complement: "số thôn chưa có Tổ
                 # công nghệ số" is not the number of villages, so the noun alone says nothing)
-                only = [r for r in cands if r.noun_only & v.noun_classes]
+                only = [r for r in cands if r.noun_only & v.noun_classes and (
+                    not r.noun_only_context or any(ctx.spans(p) for p in r.noun_only_context))]
                 if len(only) == 1:
                     choice = _Choice(only[0], 0.0, (v.m.start, v.noun_end), "noun")
                     confidence = self.conf.noun_only

@@ -74,6 +74,7 @@ class MetricRule:
     cues: tuple[Cue, ...]
     not_: tuple[Pattern, ...] = ()
     noun_only: frozenset[str] = frozenset()  # noun classes that name this metric on their own
+    noun_only_context: tuple[Pattern, ...] = ()  # ... only in a sentence that says one of these
     ratio_whole: str | None = None
     share: str | None = None  # the percent metric of the same part ("58 máy (đạt 82,86%)")
     no_share: bool = False  # a share joined to this count is no catalog figure
@@ -460,6 +461,7 @@ def load_rules(rules_dir: Path | None = None) -> Rules:
                 cues=tuple(_cue(c, f"{where} cue #{i + 1}", synonyms) for i, c in enumerate(e.cues)),
                 not_=_phrases(list(e.not_), f"{where} not", synonyms),
                 noun_only=_noun_only(e.noun_only, classes, nouns, where),
+                noun_only_context=_phrases(list(e.noun_only_context), f"{where} noun_only_context", synonyms),
                 ratio_whole=whole,
                 share=share,
                 no_share=e.no_share,

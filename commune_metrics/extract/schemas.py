@@ -220,6 +220,8 @@ class MetricEntry(_Strict):
     cues: list[Phrase | CueItem] = []
     not_: Phrases = Field(default=[], alias="not")
     noun_only: bool | list[Identifier] = False
+    # with these, the noun alone names the metric only in a sentence that says one of them
+    noun_only_context: Phrases = []
     ratio_whole: Code | None = None
     share: Code | None = None
     no_share: bool = False  # a share of this count has no code ("trước hạn đạt 48,2%"): no figure
