@@ -61,3 +61,30 @@ def test_make_train_rebuilds_the_committed_model(tmp_path: Path) -> None:
     assert out.read_text(encoding="utf-8") == MODEL_PATH.read_text(encoding="utf-8"), (
         "the committed verifier is not what `make train` builds from the current rules and corpora: "
         "run `make train` and commit commune_metrics/extract/models/verifier.json")
+
+
+def test_first_sight_candidates_are_dev_documents_recorded_at_a_commit() -> None:
+    """The calibration set (tools/first_sight.py) holds only `dev` documents, each recorded at
+    one commit of this repository, with facts the current model can read."""
+    import json
+
+    from commune_metrics.core.model import Fact
+
+    real = REPO / "tests" / "corpus" / "real"
+    split = {json.loads(line)["doc"]: json.loads(line)["split"]
+             for line in (real / "sources.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()}
+    rows = [json.loads(line) for line in (real / "first_sight.jsonl").read_text(encoding="utf-8").splitlines()
+            if line.strip()]
+    assert len(rows) > 100
+    commits: dict[str, set[str]] = {}
+    for r in rows:
+        assert split.get(r["doc"]) == "dev", f"{r['doc']}: first-sight candidates of a non-dev document"
+        commits.setdefault(r["doc"], set()).add(r["commit"])
+        Fact(**{k: v for k, v in r["fact"].items() if k in Fact.__dataclass_fields__})
+    assert all(len(c) == 1 for c in commits.values()), "a document recorded at two commits"
+    shallow = subprocess.run(["git", "rev-parse", "--is-shallow-repository"], cwd=REPO, capture_output=True,
+                             text=True).stdout.strip()
+    if shallow == "false":  # a shallow clone lacks the history to look the commits up in
+        known = subprocess.run(["git", "cat-file", "--batch-check"], cwd=REPO, capture_output=True, text=True,
+                               input="".join(c + "\n" for cs in commits.values() for c in cs)).stdout
+        assert "missing" not in known, "a first-sight commit is not in this repository's history"
