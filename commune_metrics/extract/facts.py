@@ -35,7 +35,8 @@ _COMMA = regex.compile(r"[,;]")
 _BULLET = regex.compile(r"[\s\-–+*•]+")
 _CLAUSE_END = regex.compile(r"[,;:()]")
 _SPACES = regex.compile(r"\s*")
-_LABEL_BREAK = regex.compile(r"[,;.:()\n]")  # words past one of these are no label of the next value
+# words past one of these are no label of the next value ("200 học viên của 12 địa phương")
+_LABEL_BREAK = regex.compile(r"[,;.:()\n]|(?<![\p{L}])của(?![\p{L}])")
 _TABLE_SEP = " | "
 
 
