@@ -281,6 +281,9 @@ class FactFinder:
             if classes and (self.g.per_time.match(low, noun_end, sent.end) or self.g.per_time_frame.search(
                     low, max(sent.start, low.rfind(";", sent.start, m.start) + 1), m.start)):
                 continue  # "200 bộ hồ sơ/ngày": a rate of work, not a figure of the period
+            phrase_start = max(sent.start, *(low.rfind(c, sent.start, m.start) + 1 for c in ",;:"))
+            if self.g.distributive.search(low, phrase_start, m.start):
+                continue  # "mỗi xã thành lập 1 tổ", "mỗi lớp gồm 30 học viên": a figure per unit, no total
             if not classes and m.unit is None and self._counts_unknown_noun(low, m.end, sent.end, next_value):
                 continue  # "31 phản ánh", "29 vị đại biểu": it counts a noun no metric knows
             lead = m.lead if m.lead >= 0 else m.start

@@ -121,6 +121,7 @@ class Grammar:
     headless_row: Any  # numbers in a row with only spaces between them: a table that lost its headers
     coordinated: Any  # between two coordinated values: the first one's noun, then "và" or a comma
     per_time_frame: Any  # "mỗi ngày" earlier in the value's clause: the count is per day
+    distributive: Any  # "mỗi xã" earlier in the value's clause: a figure per unit, no total
     per_time: Any  # "hồ sơ/ngày", "mỗi ngày" right after a count's noun: a rate of work
     change_before: Any  # a verb of change right before a value ("tăng 87%"): an amount of change
 
@@ -358,6 +359,7 @@ def compile_grammar(g: GrammarFile) -> Grammar:
                                    + r",}\d[\d.,]*[ \t]*%?(?![\p{L}\p{N}])"),
         coordinated=regex.compile(r"[^\d;.:()%]{0,50}?(?:,|\s(?:" + _words(g.coordinators) + r"))\s*"),
         per_time_frame=regex.compile(_word(g.per_time_before) if g.per_time_before else r"(?!)", flags),
+        distributive=regex.compile(_word(g.distributive_before) if g.distributive_before else r"(?!)", flags),
         per_time=regex.compile(r"\s*(?:" + _words(g.per_time_after) + r")(?![\p{L}])", flags),
         change_before=regex.compile(r"(?<![\p{L}])(?:" + _words(g.change_words) + r")(?:\s+(?:"
                                     + _words(g.change_modifiers) + r"))*\s*$", flags),

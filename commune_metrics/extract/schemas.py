@@ -127,6 +127,7 @@ class GrammarFile(_Strict):
     change_words: Phrases
     per_time_after: Phrases
     per_time_before: Phrases = []
+    distributive_before: Phrases = []
     change_modifiers: Phrases
     scope: ScopeGrammar
     link_before: Phrases
