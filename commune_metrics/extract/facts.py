@@ -134,6 +134,10 @@ class FactFinder:
         self._own_noun_cues = [p.rx for r in rules.metrics if r.unit == "count" and not r.nouns
                                for c in r.cues for p in c.parts]
         self._noun_end_rx = regex.compile(r"(?<![\p{L}\p{N}])(?:" + alternation + r")\s*$")
+        # "tổng số phiếu 721", "số phiếu rất hài lòng 492/721": a count label (its noun, then at
+        # most four words) right before a bare value
+        self._count_label_end = regex.compile(r"(?<![\p{L}])(?:tổng\s+)?số\s+(?:lượng\s+)?(" + alternation
+                                              + r")(?![\p{L}])(?:\s+\p{L}+){0,4}\s*:?\s*$", regex.IGNORECASE)
 
     # --- per value structure ------------------------------------------------------------
     def _noun_at(self, low: str, pos: int, limit: int) -> tuple[frozenset[str], int] | None:
@@ -284,6 +288,10 @@ class FactFinder:
             phrase_start = max(sent.start, *(low.rfind(c, sent.start, m.start) + 1 for c in ",;:"))
             if self.g.distributive.search(low, phrase_start, m.start):
                 continue  # "mỗi xã thành lập 1 tổ", "mỗi lớp gồm 30 học viên": a figure per unit, no total
+            if not classes and m.unit is None:
+                label = self._count_label_end.search(low, max(sent.start, m.start - 40), m.start)
+                if label and "junk" in self.rules.noun_classes.get(" ".join(label.group(1).split()), ()):
+                    continue  # "tổng số phiếu 721": the label counts a noun no metric takes
             if not classes and m.unit is None and self._counts_unknown_noun(low, m.end, sent.end, next_value):
                 continue  # "31 phản ánh", "29 vị đại biểu": it counts a noun no metric knows
             lead = m.lead if m.lead >= 0 else m.start
@@ -309,6 +317,15 @@ class FactFinder:
                 row = low[sent.start : m.start] + low[m.end : sent.end]
                 if m.unit is None and not m.is_ratio and self.g.percent_label.search(row):
                     m = dataclasses.replace(m, unit="percent")
+            if m.unit == "percent" and not classes and values and values[-1].has_noun:
+                # "1.569 dịch vụ công trực tuyến ..., chiếm tỉ lệ 82%": a share joined to the count
+                # before it is a share of what that count counts
+                prev = values[-1]
+                lead_at = m.lead if m.lead >= 0 else m.start
+                part_end = max(prev.noun_end, prev.m.end)
+                if self.g.count_share.fullmatch(low, part_end, lead_at) or self.g.comma_share.fullmatch(
+                        low, part_end, lead_at):
+                    classes = prev.noun_classes
             if m.unit == "percent":
                 classes, noun_end, keep = self._share_of(low, sent, m, classes, noun_end)
                 if not keep:
@@ -733,7 +750,11 @@ class FactFinder:
                 choice = self._best(cands, ctx, window, "left", window[1], regions, heading_low)
                 confidence = self.conf.previous_share
             if choice is None and head:
-                choice = self._best(cands, ctx, head, "left", head[1], regions, heading_low)
+                # a metric its own label rules out is not read from the clause's head ("tiếp nhận
+                # 300 hồ sơ (..., hồ sơ tồn trước chuyển sang 50 hồ sơ)": 50 is no receipt)
+                own = [r for r in cands
+                       if not any(self._in(ctx, ctx.spans(p), *v.left) for p in r.not_)]
+                choice = self._best(own, ctx, head, "left", head[1], regions, heading_low)
                 confidence = self.conf.clause_head
             if choice is None and v.noun_classes and not ctx.negated:
                 # (a negated cue means the value counts the complement: "số thôn chưa có Tổ
