@@ -3,7 +3,9 @@
 
 The rules keep proposing (high recall); this model, trained by `make train` (tools/train_verifier.py)
 on candidates of the generated corpora and the real `dev` split, decides which are facts. Below
-the threshold chosen on `dev` a candidate is held for review, never loaded into `facts`.
+the threshold a candidate is held for review, never loaded into `facts`. Calibration and threshold
+come from `dev`'s first-sight candidates: what the rules proposed for each blind batch before they
+were tuned on it, which is what new text looks like.
 
 The model is a logistic regression stored as JSON (feature -> weight, intercept, threshold) in
 extract/models/verifier.json: it loads offline with no ML library at run time, scores a
@@ -90,8 +92,9 @@ class Verifier:
     intercept: float
     threshold: float  # below it a candidate is held for review
     version: str
-    # Platt scaling fitted on out-of-fold scores of documents the model never saw, so a 0.9 means
-    # right 9 times in 10 on new text, not on the documents it was trained on
+    # Platt scaling fitted on out-of-fold scores of first-sight candidates (documents the model
+    # never saw, proposed by rules not yet tuned on them), so a 0.9 means right 9 times in 10 on new
+    # text, not on the documents it was trained on
     scale: float = 1.0
     shift: float = 0.0
     words: bool = False
