@@ -18,8 +18,9 @@ candidates the same score was right about half the time, and new text is what th
 Calibration and threshold use out-of-fold scores (documents split in FOLDS groups; each fold
 scored by a model trained without it). The threshold is the one with the best F-beta (beta 0.5:
 precision weighs twice recall) of the reporting unit's own figures on first sight, as `eval`
-counts them, averaged with its two neighbours on the grid (the curve is flat and noisy). A wrong figure in `facts` misleads an analyst; a held one waits in `review` with
-its reason, so the threshold leans to precision. Everything is seeded and sorted, so the
+counts them, averaged with its two neighbours on the grid (the curve is flat and noisy). A wrong
+figure in `facts` misleads an analyst; a held one waits in `review` with its reason, so the
+threshold leans to precision. Everything is seeded and sorted, so the
 same inputs give the same JSON byte for byte.
 
     python -m tools.train_verifier [--out PATH] [--per-set N]

@@ -35,8 +35,6 @@ _COMMA = regex.compile(r"[,;]")
 _BULLET = regex.compile(r"[\s\-–+*•]+")
 _CLAUSE_END = regex.compile(r"[,;:()]")
 _SPACES = regex.compile(r"\s*")
-# words past one of these are no label of the next value ("200 học viên của 12 địa phương")
-_LABEL_BREAK = regex.compile(r"[,;.:()\n]|(?<![\p{L}])của(?![\p{L}])")
 _TABLE_SEP = " | "
 
 
@@ -136,8 +134,9 @@ class FactFinder:
         self._noun_end_rx = regex.compile(r"(?<![\p{L}\p{N}])(?:" + alternation + r")\s*$")
         # "tổng số phiếu 721", "số phiếu rất hài lòng 492/721": a count label (its noun, then at
         # most four words) right before a bare value
-        self._count_label_end = regex.compile(r"(?<![\p{L}])(?:tổng\s+)?số\s+(?:lượng\s+)?(" + alternation
-                                              + r")(?![\p{L}])(?:\s+\p{L}+){0,4}\s*:?\s*$", regex.IGNORECASE)
+        self._count_label_end = regex.compile(r"(?<![\p{L}])(?:" + self.g.count_label_words + r")\s+("
+                                              + alternation + r")(?![\p{L}])(?:\s+\p{L}+){0,4}\s*:?\s*$",
+                                              regex.IGNORECASE)
 
     # --- per value structure ------------------------------------------------------------
     def _noun_at(self, low: str, pos: int, limit: int) -> tuple[frozenset[str], int] | None:
@@ -244,7 +243,7 @@ class FactFinder:
         if gap >= limit or not low[gap].isalpha():
             return False
         between = low[gap:next_value]
-        if next_value < limit and not _LABEL_BREAK.search(between) and len(between.split()) <= 3:
+        if next_value < limit and not self.g.label_break.search(between) and len(between.split()) <= 3:
             return False
         return not (self.g.count_follower.match(low, end, limit) or self.rules.noun_rx.match(low, gap, limit)
                     or any(rx.match(low, gap, limit) for rx in self._own_noun_cues))

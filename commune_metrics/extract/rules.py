@@ -110,6 +110,8 @@ class Grammar:
     classifier_class: str  # the noun class whose words defer to the noun after them
     inhabitant_class: str | None  # a rate of these nouns is no catalog share
     filed_as: tuple[str, str, Any] | None  # (class, class it stands for, the verbs after it that say so)
+    count_label_words: str  # an alternation: the words of a count label before its noun ("tổng số")
+    label_break: Any  # words past one of these are no label of the next value ("của")
     money_before: Any  # a money word in the clause before a multiplier ("kinh phí ... 500 triệu")
     name_before: Any  # a number right after one of these is a name or position ("mức độ 4")
     proper_name_before: Any  # ... or after one of these and a proper name ("xã Ia Ly 2", "làng Kép 2")
@@ -299,6 +301,16 @@ def _word(phrases: list[str]) -> str:
     return r"(?<![\p{L}])(?:" + _words(phrases) + r")(?![\p{L}])"
 
 
+def _filed_as(f: Any, flags: int) -> tuple[str, str, Any]:
+    """A procedure followed by a filing verb (an aspect word, "được" and its agent may come
+    between) stands for its dossiers."""
+    aspect = _words(f.aspect or ["re:(?!)"])
+    passive = _words(f.passive or ["re:(?!)"])
+    rx = regex.compile(r"\s*(?:\(.{0,20}?\)\s*)?(?:(?:" + aspect + r")\s+)?(?:(?:" + passive
+                       + r")(?:\s+\p{L}+){0,3}?\s+)?(?:" + _words(f.verbs) + r")(?![\p{L}])", flags)
+    return f.noun_class, f.counts, rx
+
+
 def compile_grammar(g: GrammarFile) -> Grammar:
     """The engine's sentence patterns, built from grammar.yaml's words. The shapes (where a
     pattern applies, what punctuation ends it) are the engine's; every word is data."""
@@ -339,10 +351,10 @@ def compile_grammar(g: GrammarFile) -> Grammar:
         actual_header=regex.compile(_word(t.actual_headers), flags),
         classifier_class=g.classifier_class,
         inhabitant_class=g.inhabitant_class,
-        filed_as=None if g.filed_as is None else (
-            g.filed_as.noun_class, g.filed_as.counts,
-            regex.compile(r"\s*(?:\(.{0,20}?\)\s*)?(?:đã\s+|đang\s+)?(?:được(?:\s+\p{L}+){0,3}?\s+)?(?:"
-                          + _words(g.filed_as.verbs) + r")(?![\p{L}])", flags)),
+        filed_as=None if g.filed_as is None else _filed_as(g.filed_as, flags),
+        count_label_words=_words(g.count_label_words or ["re:(?!)"]),
+        label_break=regex.compile(r"[,;.:()\n]" + ("|" + _word(g.label_breaks) if g.label_breaks else ""),
+                                  flags),
         money_before=regex.compile(_word(g.money_words), flags),
         # "mức độ 3, 4", "tiêu chí 8 và 9": a list of numbers after one name word are names too
         name_before=regex.compile(r"(?<![\p{L}])(?:" + _words(g.name_before)

@@ -70,6 +70,8 @@ class FiledAs(_Strict):
     noun_class: Identifier
     counts: Identifier
     verbs: Phrases
+    aspect: Phrases = []
+    passive: Phrases = []
 
 
 class ScopeGrammar(_Strict):
@@ -117,6 +119,8 @@ class GrammarFile(_Strict):
     classifier_class: Identifier
     inhabitant_class: Identifier | None = None
     filed_as: FiledAs | None = None
+    count_label_words: Phrases = []
+    label_breaks: Phrases = []
     money_words: Phrases
     name_before: Phrases
     proper_name_before: Phrases = []
