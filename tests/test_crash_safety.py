@@ -146,9 +146,22 @@ def test_flow_and_cli_started_together_share_the_inbox(tmp_path: Path) -> None:
     inbox = build_inbox(tmp_path / "inbox", files=80, seed=5, outside=tmp_path / "outside", scans=0)
     warehouse, archive = tmp_path / "wh.duckdb", tmp_path / "archive"
     # Output is decoded leniently: the CLI prints a non-UTF-8 file name as its original bytes.
+    # Its own process group, so a flow that fails to end takes its Prefect server down with it
+    # and leaves no orphan behind.
     flow = subprocess.Popen([sys.executable, "-c", FLOW_SCRIPT, str(inbox.root), str(warehouse),
                              str(archive)], env=_env(tmp_path), cwd=REPO, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, errors="replace")
+                            stderr=subprocess.PIPE, text=True, errors="replace", start_new_session=True)
+    try:
+        _flow_and_cli(tmp_path, inbox, warehouse, archive, flow)
+    finally:
+        try:
+            os.killpg(flow.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        flow.wait(timeout=30)
+
+
+def _flow_and_cli(tmp_path: Path, inbox, warehouse: Path, archive: Path, flow: subprocess.Popen) -> None:
     # "The same moment" for the warehouse: the flow's ephemeral Prefect server takes seconds to
     # start, so the CLI starts when the flow first holds the writer lock.
     lock = warehouse.with_name(warehouse.name + ".lock")
