@@ -21,8 +21,10 @@ import sys
 import tempfile
 from pathlib import Path
 
+from tools.real_corpus import ROOT as REAL
+from tools.real_corpus import read_rows
+
 ROOT = Path(__file__).resolve().parent.parent
-REAL = ROOT / "tests" / "corpus" / "real"
 OUT = REAL / "first_sight.jsonl"
 
 # Run inside the old worktree: its own package, its own rules.
@@ -44,10 +46,8 @@ for path in sys.argv[1:]:
 
 
 def _docs_of(labellers: list[str]) -> list[Path]:
-    rows = [json.loads(line) for line in (REAL / "sources.jsonl").read_text(encoding="utf-8").splitlines()
-            if line.strip()]
     docs = []
-    for r in rows:
+    for r in read_rows(REAL / "sources.jsonl"):
         if r["labeller"] in labellers:
             if r["split"] != "dev":
                 raise SystemExit(f"{r['doc']} is in {r['split']}: only dev documents are recorded")
@@ -72,11 +72,8 @@ def record(commit: str, labellers: list[str]) -> int:
         finally:
             subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=ROOT, check=True)
     rows = [json.loads(line) for line in out.splitlines() if line.strip()]
-    kept = []
-    if OUT.exists():
-        names = {d.name for d in docs}
-        kept = [json.loads(line) for line in OUT.read_text(encoding="utf-8").splitlines()
-                if line.strip() and json.loads(line)["doc"] not in names]
+    names = {d.name for d in docs}
+    kept = [r for r in read_rows(OUT) if r["doc"] not in names] if OUT.exists() else []
     for r in rows:
         r["commit"] = full
     all_rows = sorted(kept + rows, key=lambda r: (r["doc"], r["fact"]["char_start"], r["fact"]["metric"],

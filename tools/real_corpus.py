@@ -21,7 +21,8 @@ ROOT = Path(__file__).resolve().parent.parent / "tests" / "corpus" / "real"
 LABELLERS = ("a", "b", "c", "d")
 
 
-def _rows(path: Path) -> list[dict]:
+def read_rows(path: Path) -> list[dict]:
+    """The rows of a JSON-lines file."""
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
@@ -29,13 +30,13 @@ def append(labellers: list[str], split: str = "dev") -> None:
     """Add later labellers' documents, all to one split (`test` stays as first scored)."""
     with (ROOT / "sources.jsonl").open("a", encoding="utf-8") as out:
         for who in labellers:
-            for r in _rows(ROOT / f"sources_{who}.jsonl"):
+            for r in read_rows(ROOT / f"sources_{who}.jsonl"):
                 out.write(json.dumps({**r, "labeller": who, "split": split}, ensure_ascii=False) + "\n")
     gold_path = ROOT / f"gold_{split}.jsonl"
-    rows = _rows(gold_path)
+    rows = read_rows(gold_path)
     notes = (ROOT / "NOTES.md").read_text(encoding="utf-8")
     for who in labellers:
-        rows += _rows(ROOT / f"gold_{who}.jsonl")
+        rows += read_rows(ROOT / f"gold_{who}.jsonl")
         notes += f"\n## Labeller {who} (added to `{split}` after the first scoring)\n\n" + (
             ROOT / f"NOTES_{who}.md").read_text(encoding="utf-8")
     rows.sort(key=lambda g: "doc_meta" not in g)
@@ -64,12 +65,12 @@ def main() -> None:
              "Four labellers who never saw the rules labelled with ../shared/spec/labelling.md; "
              "their calls beyond the guide follow, one section each.\n"]
     for who in LABELLERS:
-        rows = _rows(ROOT / f"sources_{who}.jsonl")
+        rows = read_rows(ROOT / f"sources_{who}.jsonl")
         ordered = sorted(rows, key=lambda r: hashlib.sha256(r["doc"].encode()).hexdigest())
         split = {r["doc"]: ("test" if i % 3 == 2 else "dev") for i, r in enumerate(ordered)}
         for r in rows:
             sources.append({**r, "labeller": who, "split": split[r["doc"]]})
-        for g in _rows(ROOT / f"gold_{who}.jsonl"):
+        for g in read_rows(ROOT / f"gold_{who}.jsonl"):
             doc = g["doc_meta"]["doc"] if "doc_meta" in g else g["doc"]
             gold[split[doc]].append(g)
         notes.append(f"\n## Labeller {who}\n\n" + (ROOT / f"NOTES_{who}.md").read_text(encoding="utf-8"))

@@ -41,6 +41,7 @@ from commune_metrics.evaluate import TOLERANCE, load_gold
 from commune_metrics.extract.extractor import extract
 from commune_metrics.extract.verifier import MODEL_PATH, Context, features
 from commune_metrics.readers import load_document
+from tools.real_corpus import read_rows
 
 ROOT = Path(__file__).resolve().parent.parent
 REAL = ROOT / "tests" / "corpus" / "real"
@@ -66,26 +67,41 @@ class Candidate:
     key: tuple[str, str, float]
 
 
-def _candidates(gold_path: Path, docs_dir: Path, group_of, weight: float) -> tuple[list[Candidate], dict]:
+def _gold_by_doc(gold_path: Path) -> tuple[set[str], dict[str, list]]:
     gold = load_gold(gold_path)
     by_doc: dict[str, list] = {}
     for g in gold.facts:
         by_doc.setdefault(g.doc, []).append(g)
+    return gold.docs, by_doc
+
+
+def _required(golds: list) -> list[tuple[str, str, float]]:
+    return [(g.metric, g.kind, g.value) for g in golds if not g.optional]
+
+
+def _candidate(name: str, group: str, f: Fact, ctx: Context, golds: list, weight: float) -> Candidate:
+    """A candidate labelled by its document's gold: right when a gold fact (required or optional)
+    has its metric, kind and value."""
+    right = any(g.metric == f.metric and g.kind == f.kind and abs(g.value - f.value) <= TOLERANCE
+                for g in golds)
+    return Candidate(name, group, features(f, ctx, WORDS), int(right), weight, f.scope == "self",
+                     (f.metric, f.kind, f.value))
+
+
+def _candidates(gold_path: Path, docs_dir: Path, group_of, weight: float) -> tuple[list[Candidate], dict]:
+    docs, by_doc = _gold_by_doc(gold_path)
     out: list[Candidate] = []
     required: dict[str, list[tuple[str, str, float]]] = {}
-    for name in sorted(gold.docs):
+    for name in sorted(docs):
         doc = load_document(docs_dir / name)
         ex = extract(doc, verify=False)
         ctx = Context(doc.text, ex.meta.level, ex.meta.doc_type)
         golds = by_doc.get(name, [])
-        required[name] = [(g.metric, g.kind, g.value) for g in golds if not g.optional]
+        required[name] = _required(golds)
         for f in ex.facts:
             if f.status != "accepted":
                 continue  # implausible: held whatever the model says
-            right = any(g.metric == f.metric and g.kind == f.kind and abs(g.value - f.value) <= TOLERANCE
-                        for g in golds)
-            out.append(Candidate(name, group_of(name), features(f, ctx, WORDS), int(right), weight,
-                                 f.scope == "self", (f.metric, f.kind, f.value)))
+            out.append(_candidate(name, group_of(name), f, ctx, golds, weight))
     return out, required
 
 
@@ -95,28 +111,22 @@ def _first_sight(gold_path: Path, docs_dir: Path, weight: float) -> tuple[list[C
     path = REAL / "first_sight.jsonl"
     if not path.exists():
         return [], {}
-    gold = load_gold(gold_path)
-    by_doc: dict[str, list] = {}
-    for g in gold.facts:
-        by_doc.setdefault(g.doc, []).append(g)
+    _docs, by_doc = _gold_by_doc(gold_path)
     texts: dict[str, str] = {}
     out: list[Candidate] = []
-    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    for r in rows:
-        fields = {k: v for k, v in r["fact"].items() if k in Fact.__dataclass_fields__}
-        f = Fact(**fields)
+    for r in read_rows(path):
+        f = Fact(**{k: v for k, v in r["fact"].items() if k in Fact.__dataclass_fields__})
         if f.status != "accepted":
             continue
         if r["doc"] not in texts:
             texts[r["doc"]] = load_document(docs_dir / r["doc"]).text
         ctx = Context(texts[r["doc"]], r["level"], r["doc_type"])
-        golds = by_doc.get(r["doc"], [])
-        right = any(g.metric == f.metric and g.kind == f.kind and abs(g.value - f.value) <= TOLERANCE
-                    for g in golds)
-        out.append(Candidate(r["doc"], r["doc"], features(f, ctx, WORDS), int(right), weight,
-                             f.scope == "self", (f.metric, f.kind, f.value)))
-    required = {d: [(g.metric, g.kind, g.value) for g in by_doc.get(d, []) if not g.optional] for d in texts}
-    return out, required
+        out.append(_candidate(r["doc"], r["doc"], f, ctx, by_doc.get(r["doc"], []), weight))
+    return out, {d: _required(by_doc.get(d, [])) for d in texts}
+
+
+def _calibrated(zs: list[float], scale: float, shift: float) -> list[float]:
+    return [1.0 / (1.0 + math.exp(-(scale * z + shift))) for z in zs]
 
 
 def _fit(cands: list[Candidate]):
@@ -222,7 +232,7 @@ def main() -> None:
     # candidates are only a stand-in when none are recorded
     on, on_z, on_required = (first, first_z, first_required) if first else (real, oof_z, required)
     scale, shift = _platt(on_z, [c.y for c in on])
-    probs = [1.0 / (1.0 + math.exp(-(scale * z + shift))) for z in on_z]
+    probs = _calibrated(on_z, scale, shift)
     grid = [round(0.05 * i, 2) for i in range(1, 20)]
     prs = {t: _prf_at(t, on, probs, on_required) for t in grid}
     scores = {t: _fbeta(prs[t], BETA) for t in grid}
@@ -231,7 +241,7 @@ def main() -> None:
     smooth = {t: sum(scores[u] for u in grid[max(0, i - 1): i + 2]) / len(grid[max(0, i - 1): i + 2])
               for i, t in enumerate(grid)}
     threshold = max(grid, key=lambda t: (round(smooth[t], 4), -abs(t - 0.5)))
-    oof = [1.0 / (1.0 + math.exp(-(scale * z + shift))) for z in oof_z]
+    oof = _calibrated(oof_z, scale, shift)
     dev_prs = {t: _prf_at(t, real, oof, required) for t in grid}
 
     vec, model = _fit(generated + real + first)

@@ -169,17 +169,20 @@ class FactFinder:
         last = None
         for m in self.g.rate_subject.finditer(low, start, end):
             last = m
-        if last is None:
-            return frozenset()
-        found = self._noun_at(low, last.end(), end)
+        return frozenset() if last is None else self._subject_at(low, last.end(), end)
+
+    def _subject_at(self, low: str, pos: int, end: int) -> frozenset[str] | None:
+        """The classes of the noun a rate word at `pos` names: empty when it names none (or junk),
+        None for inhabitants (no catalog share)."""
+        found = self._noun_at(low, pos, end)
         if found is None:
             return frozenset()
         if self.g.inhabitant_class in found[0]:
             return None
         return frozenset() if "junk" in found[0] else found[0]
 
-    def _share_of(self, low: str, sent: Sentence, m: NumberMention, classes: frozenset[str],
-                  noun_end: int) -> tuple[frozenset[str], int, bool]:
+    def _share_of(self, low: str, sent: Sentence, clause_start: int, m: NumberMention,
+                  classes: frozenset[str], noun_end: int) -> tuple[frozenset[str], int, bool]:
         """What a percentage is a share of, and whether it may be a catalog share at all.
 
         The noun right after it counts first ("80% TTHC" is a share of procedures, not dossiers).
@@ -187,18 +190,17 @@ class FactFinder:
         the last rate word before it ("tỷ lệ hồ sơ ... đạt 80%"). A rate word earlier in the same
         clause also adds its subject to a noun after the value ("tỷ lệ hồ sơ ... trực tuyến 80% thủ
         tục toàn trình" is still a share of dossiers). A share of inhabitants is none (False)."""
-        clause_start = max(sent.start, low.rfind(";", sent.start, m.start) + 1)
         classes = self._filed(low, classes, noun_end, sent.end)
         if classes:
             before = self._rate_subject(low, clause_start, m.start)
             return (classes | before if before else classes), noun_end, True
         after = self.g.rate_subject.match(low, _SPACES.match(low, m.end, sent.end).end(), sent.end)
         if after is not None:
-            found = self._noun_at(low, after.end(), sent.end)
-            if found is not None and self.g.inhabitant_class in found[0]:
+            named = self._subject_at(low, after.end(), sent.end)
+            if named is None:
                 return classes, noun_end, False
-            if found is not None and "junk" not in found[0]:
-                return found[0], m.end, True
+            if named:
+                return named, m.end, True
         subject = self._rate_subject(low, sent.start, m.start)
         if subject is None:
             return classes, noun_end, False
@@ -281,8 +283,9 @@ class FactFinder:
                 classes = self._noun(low, nxt.end, sent.end, later)[0]
             if "junk" in classes or "member" in classes:
                 continue
-            if classes and (self.g.per_time.match(low, noun_end, sent.end) or self.g.per_time_frame.search(
-                    low, max(sent.start, low.rfind(";", sent.start, m.start) + 1), m.start)):
+            clause_start = max(sent.start, low.rfind(";", sent.start, m.start) + 1)
+            if classes and (self.g.per_time.match(low, noun_end, sent.end)
+                            or self.g.per_time_frame.search(low, clause_start, m.start)):
                 continue  # "200 bộ hồ sơ/ngày": a rate of work, not a figure of the period
             phrase_start = max(sent.start, *(low.rfind(c, sent.start, m.start) + 1 for c in ",;:"))
             if self.g.distributive.search(low, phrase_start, m.start):
@@ -320,13 +323,12 @@ class FactFinder:
                 # "1.569 dịch vụ công trực tuyến ..., chiếm tỉ lệ 82%": a share joined to the count
                 # before it is a share of what that count counts
                 prev = values[-1]
-                lead_at = m.lead if m.lead >= 0 else m.start
                 part_end = max(prev.noun_end, prev.m.end)
-                if self.g.count_share.fullmatch(low, part_end, lead_at) or self.g.comma_share.fullmatch(
-                        low, part_end, lead_at):
+                if self.g.count_share.fullmatch(low, part_end, lead) or self.g.comma_share.fullmatch(
+                        low, part_end, lead):
                     classes = prev.noun_classes
             if m.unit == "percent":
-                classes, noun_end, keep = self._share_of(low, sent, m, classes, noun_end)
+                classes, noun_end, keep = self._share_of(low, sent, clause_start, m, classes, noun_end)
                 if not keep:
                     continue
             implied = not classes and m.unit != "vnd"

@@ -63,7 +63,6 @@ _YEAR = regex.compile(r"(?:19|20)\d\d")
 _DATE_AFTER = regex.compile(
     r"/\d{1,2}/\d{2,4}|/\d{4}(?!\d)|-\d{1,2}-\d{2,4}|-\d{2}T|:\d\d|\s?[-–]\s?(?:19|20)\d\d(?!\d)"
 )
-# Names of communes that end in a number: "xã Tân Phước 1", "Phường 1 Bảo Lộc".
 _HEADING_BEFORE = regex.compile(r"(?:^|\n)[ \t]*(?:[-+*•]\s*)?(?:\(?\d{1,2}(?:\.\d{1,2})*)?$")
 _HEADING_AFTER = regex.compile(r"(?:\.\d{1,2})*(?:\.|\))(?=\s|$)")
 

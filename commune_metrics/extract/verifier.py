@@ -93,8 +93,8 @@ class Verifier:
     threshold: float  # below it a candidate is held for review
     version: str
     # Platt scaling fitted on out-of-fold scores of first-sight candidates (documents the model
-    # never saw, proposed by rules not yet tuned on them), so a 0.9 means right 9 times in 10 on new
-    # text, not on the documents it was trained on
+    # never saw, proposed by rules not yet tuned on them), so that a 0.9 aims at right 9 times in 10
+    # on new text, not on the documents it was trained on
     scale: float = 1.0
     shift: float = 0.0
     words: bool = False
