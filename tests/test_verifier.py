@@ -88,3 +88,31 @@ def test_first_sight_candidates_are_dev_documents_recorded_at_a_commit() -> None
         known = subprocess.run(["git", "cat-file", "--batch-check"], cwd=REPO, capture_output=True, text=True,
                                input="".join(c + "\n" for cs in commits.values() for c in cs)).stdout
         assert "missing" not in known, "a first-sight commit is not in this repository's history"
+
+
+def test_a_number_read_twice_or_a_metric_read_with_two_values_is_marked() -> None:
+    """The verifier sees the other candidates of the document: the same written number proposed
+    for two metrics, or one metric proposed with two values, are features of each candidate."""
+    from commune_metrics.core.model import Fact
+    from commune_metrics.extract.verifier import Context, features
+
+    text = "Tiếp nhận 120 hồ sơ, giải quyết 100 hồ sơ. Sau đó tiếp nhận 90 hồ sơ."
+
+    def fact(metric: str, value: float, at: int, start: int, end: int) -> Fact:
+        return Fact(metric, "actual", value, "count", "eq", start, end, text[start:end],
+                    "metrics.yaml:m:left", 0.9, value_start=at)
+
+    end = text.index(".") + 1
+    received = fact("dossiers.received", 120, text.index("120"), 0, end)
+    resolved = fact("dossiers.resolved", 100, text.index("100"), 0, end)
+    twin = fact("dossiers.resolved", 120, text.index("120"), 0, end)
+    later = fact("dossiers.received", 90, text.index("90"), end + 1, len(text))
+    ctx = Context(text, "commune", "report", (received, resolved, twin, later))
+    alone = Context(text, "commune", "report", (resolved,))
+    assert features(received, ctx)["same_value=1"] == 1.0  # 120 is also read as resolved
+    assert features(resolved, ctx)["same_value=0"] == 1.0
+    assert features(received, ctx)["other_values=1"] == 1.0  # received is 120 and 90
+    assert features(resolved, ctx)["other_values=1"] == 1.0  # resolved is 100 and 120
+    assert features(resolved, alone)["other_values=0"] == 1.0
+    assert features(resolved, ctx)["in_sentence=1"] == 1.0 and features(later, ctx)["in_sentence=0"] == 1.0
+    assert features(resolved, ctx)["value_index=1"] == 1.0  # the second number of its sentence

@@ -104,7 +104,7 @@ def extract_facts(doc: Document, doc_type: str, level: str | None = None,
             fact.status, fact.reason = "review", reason
     verifier = default_verifier() if verify else None
     if verifier is not None:
-        verifier.apply(facts, Context(text, level, doc_type))
+        verifier.apply(facts, Context(text, level, doc_type, tuple(facts)))
     facts.sort(key=lambda f: f.char_start)
     return facts
 

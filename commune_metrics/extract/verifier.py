@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 import regex
@@ -28,6 +28,12 @@ from commune_metrics.core.model import Fact
 MODEL_PATH = Path(__file__).resolve().parent / "models" / "verifier.json"
 _WORD = regex.compile(r"[\p{L}]+|%|\d+")
 _DIGITS = regex.compile(r"\d+")
+# Phrases near a value that say whose figure it is or what kind, in any metric's sentence: a change
+# against another period, a part of a total, an average, a higher level's or the sub-units' figure.
+# Unlike the words around the value (which memorize the documents trained on), these carry to new
+# text: on first-sight candidates they, with the peers and the position, raise F0.5 0.663 -> 0.691
+_NEAR = ("so với", "tăng", "giảm", "cùng kỳ", "trong đó", "toàn tỉnh", "toàn huyện", "các xã",
+         "bình quân", "trung bình", "mỗi")
 
 
 @dataclass(frozen=True)
@@ -37,6 +43,25 @@ class Context:
     text: str  # the document's normalized text
     level: str | None  # the reporting unit's level
     doc_type: str
+    # every candidate of the document: a figure the rules also read as something else, or a metric
+    # the rules read with several values, is less sure than one read once
+    candidates: tuple[Fact, ...] = ()
+
+    @cached_property
+    def peers(self) -> dict[int, tuple[int, int, int]]:
+        """For each candidate (by id): how many others read the same written number, how many
+        others give its metric and kind another value, how many others come from its sentence."""
+        by_value: dict[tuple, int] = {}
+        by_metric: dict[tuple, set] = {}
+        by_sentence: dict[int, int] = {}
+        for f in self.candidates:
+            written = (f.char_start, f.value_start, f.value)
+            by_value[written] = by_value.get(written, 0) + 1
+            by_metric.setdefault((f.metric, f.kind), set()).add(f.value)
+            by_sentence[f.char_start] = by_sentence.get(f.char_start, 0) + 1
+        return {id(f): (by_value[(f.char_start, f.value_start, f.value)] - 1,
+                        len(by_metric[(f.metric, f.kind)]) - 1,
+                        by_sentence[f.char_start] - 1) for f in self.candidates}
 
 
 def _bucket(x: float, edges: tuple[float, ...]) -> int:
@@ -45,7 +70,8 @@ def _bucket(x: float, edges: tuple[float, ...]) -> int:
 
 def features(fact: Fact, ctx: Context, words: bool = True) -> dict[str, float]:
     """Sparse features of one candidate: how the rules found it, what kind of number it is,
-    whose it is, and (with `words`) the words around the value."""
+    whose it is, what else the rules read in its document and sentence, where the value stands,
+    and (with `words`) the words around the value."""
     parts = fact.extractor.split(":")
     where = parts[2] if len(parts) > 2 else "?"
     role = "whole" if "whole" in parts[3:] else "part"
@@ -70,7 +96,23 @@ def features(fact: Fact, ctx: Context, words: bool = True) -> dict[str, float]:
         f"sentence_len={_bucket(len(fact.evidence), (80, 160, 320, 640))}": 1.0,
         f"numbers_in_sentence={_bucket(len(_DIGITS.findall(fact.evidence)), (2, 4, 8, 16))}": 1.0,
     }
+    peers = ctx.peers.get(id(fact))
+    if peers is not None:
+        same_value, other_values, in_sentence = peers
+        f[f"same_value={min(same_value, 2)}"] = 1.0
+        f[f"other_values={min(other_values, 3)}"] = 1.0
+        f[f"in_sentence={_bucket(in_sentence, (1, 3, 6))}"] = 1.0
     at = fact.value_start
+    if at is not None and fact.char_start <= at <= len(ctx.text):
+        lead = ctx.text[fact.char_start:at]
+        f[f"value_index={min(len(_DIGITS.findall(lead)), 3)}"] = 1.0
+        f[f"lead_len={_bucket(len(lead), (20, 60, 120, 240))}"] = 1.0
+        f[f"doc_position={_bucket(at / max(1, len(ctx.text)), (0.1, 0.3, 0.6))}"] = 1.0
+        f[f"in_parentheses={lead.count('(') > lead.count(')')}"] = 1.0
+        window = ctx.text[max(fact.char_start, at - 50): min(fact.char_end, at + 50)].lower()
+        for w in _NEAR:
+            if w in window:
+                f[f"near={w}"] = 1.0
     if words and at is not None and 0 <= at <= len(ctx.text):
         before = _WORD.findall(ctx.text[max(fact.char_start, at - 40) : at].lower())[-3:]
         after = _WORD.findall(ctx.text[at : min(fact.char_end, at + 60)].lower())[1:5]
