@@ -145,15 +145,19 @@ print("flow", summary.run_id, dict(summary.counts), summary.error)
 def test_flow_and_cli_started_together_share_the_inbox(tmp_path: Path) -> None:
     inbox = build_inbox(tmp_path / "inbox", files=80, seed=5, outside=tmp_path / "outside", scans=0)
     warehouse, archive = tmp_path / "wh.duckdb", tmp_path / "archive"
-    # Output is decoded leniently: the CLI prints a non-UTF-8 file name as its original bytes.
     # Its own process group, so a flow that fails to end takes its Prefect server down with it
-    # and leaves no orphan behind.
+    # and leaves no orphan behind. Its output goes to files, not pipes: nobody reads the flow's
+    # pipes while the CLI runs, and Prefect's logs of 80 files can fill a pipe's 64 kB, which
+    # blocks the flow on a write while it holds the writer lock the CLI waits for (one full run
+    # hung so, 600 s after the flow's tasks were done).
+    flow_log = (tmp_path / "flow.out").open("w+", encoding="utf-8", errors="replace")
     flow = subprocess.Popen([sys.executable, "-c", FLOW_SCRIPT, str(inbox.root), str(warehouse),
-                             str(archive)], env=_env(tmp_path), cwd=REPO, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, errors="replace", start_new_session=True)
+                             str(archive)], env=_env(tmp_path), cwd=REPO, stdout=flow_log,
+                            stderr=subprocess.STDOUT, start_new_session=True)
     try:
-        _flow_and_cli(tmp_path, inbox, warehouse, archive, flow)
+        _flow_and_cli(tmp_path, inbox, warehouse, archive, flow, flow_log)
     finally:
+        flow_log.close()
         try:
             os.killpg(flow.pid, signal.SIGKILL)
         except ProcessLookupError:
@@ -161,7 +165,8 @@ def test_flow_and_cli_started_together_share_the_inbox(tmp_path: Path) -> None:
         flow.wait(timeout=30)
 
 
-def _flow_and_cli(tmp_path: Path, inbox, warehouse: Path, archive: Path, flow: subprocess.Popen) -> None:
+def _flow_and_cli(tmp_path: Path, inbox, warehouse: Path, archive: Path, flow: subprocess.Popen,
+                  flow_log) -> None:
     # "The same moment" for the warehouse: the flow's ephemeral Prefect server takes seconds to
     # start, so the CLI starts when the flow first holds the writer lock.
     lock = warehouse.with_name(warehouse.name + ".lock")
@@ -171,12 +176,15 @@ def _flow_and_cli(tmp_path: Path, inbox, warehouse: Path, archive: Path, flow: s
             break
         time.sleep(0.02)
     assert flow.poll() is None, "the flow ended before the CLI could start"
+    # Output is decoded leniently: the CLI prints a non-UTF-8 file name as its original bytes.
     cli = subprocess.Popen(_ingest_cmd(tmp_path, inbox.root), env=_env(tmp_path), cwd=REPO,
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, errors="replace")
     cli_out, cli_err = cli.communicate(timeout=600)
-    flow_out, flow_err = flow.communicate(timeout=600)
+    flow.wait(timeout=600)
+    flow_log.seek(0)
+    flow_out = flow_log.read()
     assert cli.returncode == 0, cli_err[-3000:]
-    assert flow.returncode == 0, flow_err[-3000:]
+    assert flow.returncode == 0, flow_out[-3000:]
     assert "Traceback" not in cli_err and "IO Error" not in cli_err
     check_consistent(inbox, warehouse, archive)
     assert _files(inbox.root) == []
