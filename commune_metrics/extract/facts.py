@@ -160,7 +160,10 @@ class FactFinder:
                 return nxt
             if nxt is not None and not joint:
                 return nxt
-            return None
+            # with no noun after it, a word that is also a noun counts as that noun: "5 bản đặc
+            # biệt khó khăn" are villages ("bản" is a hamlet as well as a copy)
+            others = classes - {self.g.classifier_class}
+            return (others, after) if others else None
         return classes, after
 
     def _rate_subject(self, low: str, start: int, end: int) -> frozenset[str] | None:
