@@ -726,8 +726,11 @@ class FactFinder:
                 label_first = False  # "Trong số thủ tục ...: 230 thủ tục <predicate>"
             sides = ["left", "right"] if label_first else ["right", "left"]
             prev = prevs.get(id(v))
-            if prev is not None and self.rules.correspondence_rx.fullmatch(low, v.left[0], v.left[1]):
-                # "chiếm 62,86%, tương ứng 2.910 hồ sơ": the label of the value restated
+            if prev is not None and (self.rules.correspondence_rx.fullmatch(low, v.left[0], v.left[1]) or (
+                    v.in_paren and v.m.is_ratio and prev.m.unit == "percent"
+                    and not low[v.container[0]: v.m.start].strip())):
+                # "chiếm 62,86%, tương ứng 2.910 hồ sơ": the label of the value restated; so is a
+                # ratio opening the parentheses after a share ("đạt 72,35% (224.930/310.903 hồ sơ)")
                 sides.insert(0, "restated")
             choice = None
             confidence = 0.0
