@@ -91,6 +91,10 @@ class SentenceContext:
         return hit
 
 
+# between a value's noun and the next coordinated value: a few words, then "và" or a comma
+_ELLIPSIS_GAP = regex.compile(r"(?:\s+[\p{L}]+){0,4}\s*(?:,|\s+và)\s*")
+
+
 def _paren_groups(text: str, base: int) -> list[tuple[int, int]]:
     """Spans (absolute, inside the brackets) of parenthesised groups, innermost last."""
     groups: list[tuple[int, int]] = []
@@ -329,6 +333,16 @@ class FactFinder:
                 part_end = max(prev.noun_end, prev.m.end)
                 if self.g.count_share.fullmatch(low, part_end, lead) or self.g.comma_share.fullmatch(
                         low, part_end, lead):
+                    classes = prev.noun_classes
+            if classes and values and values[-1].has_noun and values[-1].noun_classes < classes \
+                    and m.unit == values[-1].m.unit:
+                # "90% hồ sơ công việc cấp huyện và 70% hồ sơ cấp xã": a noun cut short after a
+                # coordinated value of the same unit is that value's noun ("hồ sơ" = "hồ sơ công việc")
+                prev = values[-1]
+                own = " ".join(low[m.end : noun_end].split())
+                theirs = " ".join(low[prev.m.end : prev.noun_end].split())
+                if own and theirs.startswith(own + " ") and _ELLIPSIS_GAP.fullmatch(
+                        low, max(prev.noun_end, prev.m.end), lead):
                     classes = prev.noun_classes
             if m.unit == "percent":
                 classes, noun_end, keep = self._share_of(low, sent, clause_start, m, classes, noun_end)
