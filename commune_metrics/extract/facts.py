@@ -780,8 +780,12 @@ class FactFinder:
             if choice is None and v.noun_classes and not ctx.negated:
                 # (a negated cue means the value counts the complement: "số thôn chưa có Tổ
                 # công nghệ số" is not the number of villages, so the noun alone says nothing)
+                # nor is it read so where its phrase says what rules the metric out: "thành lập
+                # 23 tổ công nghệ số cộng đồng tại 23 ấp" gives no number of villages
+                phrase = (max(v.clause[0], low.rfind(",", v.clause[0], v.m.start) + 1), v.m.start)
                 only = [r for r in cands if r.noun_only & v.noun_classes and (
-                    not r.noun_only_context or any(ctx.spans(p) for p in r.noun_only_context))]
+                    not r.noun_only_context or any(ctx.spans(p) for p in r.noun_only_context))
+                    and not any(self._in(ctx, ctx.spans(p), *phrase) for p in r.not_)]
                 if len(only) == 1:
                     choice = _Choice(only[0], 0.0, (v.m.start, v.noun_end), "noun")
                     confidence = self.conf.noun_only
