@@ -599,10 +599,11 @@ class FactFinder:
         return hit
 
     def _best(self, cands: list[MetricRule], ctx: SentenceContext, window: tuple[int, int], side: str,
-              anchor: int, regions, heading_low: str) -> _Choice | None:
+              anchor: int, regions, heading_low: str, tail: tuple[int, int] | None = None) -> _Choice | None:
         best: _Choice | None = None
         for rule in cands:
-            if any(self._in(ctx, ctx.spans(p), *window) or self._in_topic(ctx, p) for p in rule.not_):
+            if any(self._in(ctx, ctx.spans(p), *window) or self._in_topic(ctx, p)
+                   or (tail is not None and self._in(ctx, ctx.spans(p), *tail)) for p in rule.not_):
                 continue
             for cue in rule.cues:
                 scored = self._score_cue(cue, ctx, window, side, anchor, regions, heading_low)
@@ -748,6 +749,12 @@ class FactFinder:
                 sides.insert(0, "restated")
             choice = None
             confidence = 0.0
+            # what a count's noun is said to be, up to the next comma: "trong đó có 3 công chức có
+            # trình độ thạc sĩ" -- a metric this rules out is not read from a cue on the left or the
+            # clause's head either (after a share's noun come its predicate and cues, not this)
+            comma = low.find(",", v.noun_end, v.right[1])
+            tail = (v.noun_end, comma if comma >= 0 else v.right[1]) \
+                if v.has_noun and v.m.unit != "percent" else None
             if v.has_noun:
                 # last, a cue reaching across the value's own noun: "90% kết quả ... được cấp
                 # dưới dạng bản điện tử", "100% văn bản đi, đến ... được ký số"
@@ -761,7 +768,8 @@ class FactFinder:
                 else:
                     window = v.right if side == "right" else (v.m.end, v.right[1])
                     anchor, side = v.noun_end, "right"
-                choice = self._best(cands, ctx, window, side, anchor, regions, heading_low)
+                choice = self._best(cands, ctx, window, side, anchor, regions, heading_low,
+                                    tail if side == "left" else None)
                 if choice:
                     confidence = self.conf.windows[i]
                     break
@@ -774,7 +782,9 @@ class FactFinder:
                 # a metric its own label rules out is not read from the clause's head ("tiếp nhận
                 # 300 hồ sơ (..., hồ sơ tồn trước chuyển sang 50 hồ sơ)": 50 is no receipt)
                 own = [r for r in cands
-                       if not any(self._in(ctx, ctx.spans(p), *v.left) for p in r.not_)]
+                       if not any(self._in(ctx, ctx.spans(p), *v.left)
+                                  or (tail is not None and self._in(ctx, ctx.spans(p), *tail))
+                                  for p in r.not_)]
                 choice = self._best(own, ctx, head, "left", head[1], regions, heading_low)
                 confidence = self.conf.clause_head
             if choice is None and v.noun_classes and not ctx.negated:
