@@ -4,17 +4,11 @@ text or URL is there twice (a document in both splits would let `dev` tuning lea
 
 from __future__ import annotations
 
-import json
 from collections import Counter
-from pathlib import Path
 
 from commune_metrics.evaluate import load_gold
-
-REAL = Path(__file__).resolve().parent / "corpus" / "real"
-
-
-def _rows(path: Path) -> list[dict]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+from tools.real_corpus import ROOT as REAL
+from tools.real_corpus import read_rows as _rows
 
 
 def test_every_source_has_its_text_and_one_split() -> None:

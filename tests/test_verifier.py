@@ -66,15 +66,12 @@ def test_make_train_rebuilds_the_committed_model(tmp_path: Path) -> None:
 def test_first_sight_candidates_are_dev_documents_recorded_at_a_commit() -> None:
     """The calibration set (tools/first_sight.py) holds only `dev` documents, each recorded at
     one commit of this repository, with facts the current model can read."""
-    import json
-
     from commune_metrics.core.model import Fact
+    from tools.real_corpus import ROOT as real
+    from tools.real_corpus import read_rows
 
-    real = REPO / "tests" / "corpus" / "real"
-    split = {json.loads(line)["doc"]: json.loads(line)["split"]
-             for line in (real / "sources.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()}
-    rows = [json.loads(line) for line in (real / "first_sight.jsonl").read_text(encoding="utf-8").splitlines()
-            if line.strip()]
+    split = {r["doc"]: r["split"] for r in read_rows(real / "sources.jsonl")}
+    rows = read_rows(real / "first_sight.jsonl")
     assert len(rows) > 100
     commits: dict[str, set[str]] = {}
     for r in rows:

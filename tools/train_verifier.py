@@ -113,20 +113,19 @@ def _first_sight(gold_path: Path, docs_dir: Path, weight: float) -> tuple[list[C
     if not path.exists():
         return [], {}
     _docs, by_doc = _gold_by_doc(gold_path)
-    texts: dict[str, str] = {}
     rows: dict[str, list] = {}
     for r in read_rows(path):
         rows.setdefault(r["doc"], []).append(r)
     out: list[Candidate] = []
     for name, doc_rows in rows.items():
-        texts[name] = load_document(docs_dir / name).text
         facts = [Fact(**{k: v for k, v in r["fact"].items() if k in Fact.__dataclass_fields__})
                  for r in doc_rows]
-        ctx = Context(texts[name], doc_rows[0]["level"], doc_rows[0]["doc_type"], tuple(facts))
+        ctx = Context(load_document(docs_dir / name).text, doc_rows[0]["level"], doc_rows[0]["doc_type"],
+                      tuple(facts))
         for f in facts:
             if f.status == "accepted":
                 out.append(_candidate(name, name, f, ctx, by_doc.get(name, []), weight))
-    return out, {d: _required(by_doc.get(d, [])) for d in texts}
+    return out, {d: _required(by_doc.get(d, [])) for d in rows}
 
 
 def _calibrated(zs: list[float], scale: float, shift: float) -> list[float]:
@@ -245,8 +244,10 @@ def main() -> None:
     scores = {t: _fbeta(prs[t], BETA) for t in grid}
     # the first-sight curve is flat and noisy (a few hundred candidates): a threshold is judged with
     # its neighbours, so one lucky step of the grid does not decide it
-    smooth = {t: sum(scores[u] for u in grid[max(0, i - WINDOW): i + WINDOW + 1])
-              / len(grid[max(0, i - WINDOW): i + WINDOW + 1]) for i, t in enumerate(grid)}
+    smooth = {}
+    for i, t in enumerate(grid):
+        near = grid[max(0, i - WINDOW): i + WINDOW + 1]
+        smooth[t] = sum(scores[u] for u in near) / len(near)
     threshold = max(grid, key=lambda t: (round(smooth[t], 4), -abs(t - 0.5)))
     oof = _calibrated(oof_z, scale, shift)
     dev_prs = {t: _prf_at(t, real, oof, required) for t in grid}

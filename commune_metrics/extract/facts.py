@@ -326,23 +326,20 @@ class FactFinder:
                 row = low[sent.start : m.start] + low[m.end : sent.end]
                 if m.unit is None and not m.is_ratio and self.g.percent_label.search(row):
                     m = dataclasses.replace(m, unit="percent")
-            if m.unit == "percent" and not classes and values and values[-1].has_noun:
+            prev = values[-1] if values and values[-1].has_noun else None
+            part_end = max(prev.noun_end, prev.m.end) if prev is not None else -1
+            if m.unit == "percent" and not classes and prev is not None:
                 # "1.569 dịch vụ công trực tuyến ..., chiếm tỉ lệ 82%": a share joined to the count
                 # before it is a share of what that count counts
-                prev = values[-1]
-                part_end = max(prev.noun_end, prev.m.end)
                 if self.g.count_share.fullmatch(low, part_end, lead) or self.g.comma_share.fullmatch(
                         low, part_end, lead):
                     classes = prev.noun_classes
-            if classes and values and values[-1].has_noun and values[-1].noun_classes < classes \
-                    and m.unit == values[-1].m.unit:
+            if classes and prev is not None and prev.noun_classes < classes and m.unit == prev.m.unit:
                 # "90% hồ sơ công việc cấp huyện và 70% hồ sơ cấp xã": a noun cut short after a
                 # coordinated value of the same unit is that value's noun ("hồ sơ" = "hồ sơ công việc")
-                prev = values[-1]
                 own = " ".join(low[m.end : noun_end].split())
                 theirs = " ".join(low[prev.m.end : prev.noun_end].split())
-                if own and theirs.startswith(own + " ") and _ELLIPSIS_GAP.fullmatch(
-                        low, max(prev.noun_end, prev.m.end), lead):
+                if own and theirs.startswith(own + " ") and _ELLIPSIS_GAP.fullmatch(low, part_end, lead):
                     classes = prev.noun_classes
             if m.unit == "percent":
                 classes, noun_end, keep = self._share_of(low, sent, clause_start, m, classes, noun_end)
@@ -598,12 +595,16 @@ class FactFinder:
             ctx.modifier_cache[key] = hit
         return hit
 
+    def _ruled_out(self, ctx: SentenceContext, rule: MetricRule, *spans: tuple[int, int] | None) -> bool:
+        """Whether one of the rule's `not` phrases stands in one of the spans (None: no span)."""
+        return any(self._in(ctx, ctx.spans(p), *span)
+                   for p in rule.not_ for span in spans if span is not None)
+
     def _best(self, cands: list[MetricRule], ctx: SentenceContext, window: tuple[int, int], side: str,
               anchor: int, regions, heading_low: str, tail: tuple[int, int] | None = None) -> _Choice | None:
         best: _Choice | None = None
         for rule in cands:
-            if any(self._in(ctx, ctx.spans(p), *window) or self._in_topic(ctx, p)
-                   or (tail is not None and self._in(ctx, ctx.spans(p), *tail)) for p in rule.not_):
+            if self._ruled_out(ctx, rule, window, tail) or any(self._in_topic(ctx, p) for p in rule.not_):
                 continue
             for cue in rule.cues:
                 scored = self._score_cue(cue, ctx, window, side, anchor, regions, heading_low)
@@ -781,10 +782,7 @@ class FactFinder:
             if choice is None and head:
                 # a metric its own label rules out is not read from the clause's head ("tiếp nhận
                 # 300 hồ sơ (..., hồ sơ tồn trước chuyển sang 50 hồ sơ)": 50 is no receipt)
-                own = [r for r in cands
-                       if not any(self._in(ctx, ctx.spans(p), *v.left)
-                                  or (tail is not None and self._in(ctx, ctx.spans(p), *tail))
-                                  for p in r.not_)]
+                own = [r for r in cands if not self._ruled_out(ctx, r, v.left, tail)]
                 choice = self._best(own, ctx, head, "left", head[1], regions, heading_low)
                 confidence = self.conf.clause_head
             if choice is None and v.noun_classes and not ctx.negated:
@@ -795,7 +793,7 @@ class FactFinder:
                 phrase = (max(v.clause[0], low.rfind(",", v.clause[0], v.m.start) + 1), v.m.start)
                 only = [r for r in cands if r.noun_only & v.noun_classes and (
                     not r.noun_only_context or any(ctx.spans(p) for p in r.noun_only_context))
-                    and not any(self._in(ctx, ctx.spans(p), *phrase) for p in r.not_)]
+                    and not self._ruled_out(ctx, r, phrase)]
                 if len(only) == 1:
                     choice = _Choice(only[0], 0.0, (v.m.start, v.noun_end), "noun")
                     confidence = self.conf.noun_only

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections import Counter
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -51,16 +52,15 @@ class Context:
     def peers(self) -> dict[int, tuple[int, int, int]]:
         """For each candidate (by id): how many others read the same written number, how many
         others give its metric and kind another value, how many others come from its sentence."""
-        by_value: dict[tuple, int] = {}
+        def written(f: Fact) -> tuple:
+            return f.char_start, f.value_start, f.value
+
+        by_value = Counter(written(f) for f in self.candidates)
+        by_sentence = Counter(f.char_start for f in self.candidates)
         by_metric: dict[tuple, set] = {}
-        by_sentence: dict[int, int] = {}
         for f in self.candidates:
-            written = (f.char_start, f.value_start, f.value)
-            by_value[written] = by_value.get(written, 0) + 1
             by_metric.setdefault((f.metric, f.kind), set()).add(f.value)
-            by_sentence[f.char_start] = by_sentence.get(f.char_start, 0) + 1
-        return {id(f): (by_value[(f.char_start, f.value_start, f.value)] - 1,
-                        len(by_metric[(f.metric, f.kind)]) - 1,
+        return {id(f): (by_value[written(f)] - 1, len(by_metric[(f.metric, f.kind)]) - 1,
                         by_sentence[f.char_start] - 1) for f in self.candidates}
 
 
