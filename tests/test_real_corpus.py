@@ -60,3 +60,17 @@ def test_on_time_alone_has_both_readings() -> None:
         assert alone, "the corpus has such figures"
         for r in alone:
             assert (r["doc"], twin[r["metric"]], r["kind"], r["value"]) in keys, r
+
+
+def test_second_labelling_is_of_dev_documents_and_quotes_them() -> None:
+    """tests/corpus/real/agreement/: a second, independent labelling of 60 `dev` documents (the
+    labellers' agreement, README). It never touches `test`, and it quotes its documents."""
+    path = REAL / "agreement" / "gold_dev60_second.jsonl"
+    rows = _rows(path)
+    split = {r["doc"]: r["split"] for r in _rows(REAL / "sources.jsonl")}
+    docs = {r["doc_meta"]["doc"] for r in rows if "doc_meta" in r}
+    assert len(docs) == 60 and all(split[d] == "dev" for d in docs)
+    for r in rows:
+        if "doc_meta" not in r:
+            assert r["doc"] in docs
+            assert r["evidence"] in (REAL / "docs" / r["doc"]).read_text(encoding="utf-8"), r
