@@ -309,6 +309,8 @@ class FactFinder:
             near = max(near, *(low.rfind(c, near, lead) + 1 for c in ",;:"))  # its own clause only
             if self.g.not_quantity.search(low, near, lead):
                 continue  # "dân số hơn 58.000 người", "diện tích 12,8 km2": not a catalog quantity
+            if m.unit == "vnd" and self.g.not_budget.search(low, clause_start, lead):
+                continue  # "tổng thu ngân sách 6 tháng ... đạt 4 tỷ đồng": money for another purpose
             if self.g.change_before.search(low, max(prev_end, lead - 30), lead) or (
                     change_end == prev_end and self.g.coordinated.fullmatch(low, prev_end, lead)):
                 # "tăng 87% so với trước": how much it changed, not a level; so is a value joined

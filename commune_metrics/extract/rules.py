@@ -118,6 +118,7 @@ class Grammar:
     time_before: Any  # ... a date or period ("tháng 9")
     time_of_day: Any  # "sáng 13-10": a day-month date
     not_quantity: Any  # a label that makes a number not a catalog quantity ("dân số")
+    not_budget: Any  # in money's clause: a purpose that is no digital-transformation budget
     range_joint: Any  # between the two ends of a range ("từ 3 đến 5 tổ viên")
     count_follower: Any  # a word that may follow a count with no noun of its own ("1.537 trực tuyến")
     headless_row: Any  # numbers in a row with only spaces between them: a table that lost its headers
@@ -365,6 +366,7 @@ def compile_grammar(g: GrammarFile) -> Grammar:
         time_before=regex.compile(r"(?<![\p{L}])(?:" + _words(g.time_before) + r")\s*$", flags),
         time_of_day=regex.compile(r"(?<![\p{L}])(?:" + _words(g.time_of_day) + r")\s*$", flags),
         not_quantity=regex.compile(_word(g.not_quantity_labels), flags),
+        not_budget=regex.compile(_word(g.not_budget_purposes + g.not_quantity_labels), flags),
         range_joint=regex.compile(r"\s*(?:" + _words(g.range_joints) + r")\s*", flags),
         headless_row=regex.compile(r"(?<![\p{L}\p{N}.,])(?:\d[\d.,]*[ \t]*%?[ \t]+){"
                                    + str(t.headless_row_numbers - 1)

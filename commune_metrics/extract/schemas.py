@@ -127,6 +127,7 @@ class GrammarFile(_Strict):
     time_of_day: Phrases
     time_before: Phrases
     not_quantity_labels: Phrases
+    not_budget_purposes: Phrases = []
     count_followers: Phrases
     change_words: Phrases
     per_time_after: Phrases
