@@ -38,7 +38,8 @@ def _metric(data: dict, code: str) -> dict:
         # the same cue twice
         (lambda d: _metric(d, "dossiers.received")["cues"].append("tổng số hồ sơ"), "is listed twice"),
         # two members of one synonym group ("quá hạn" / "vượt thời hạn")
-        (lambda d: _metric(d, "dossiers.resolved_overdue")["cues"].append({"cue": "vượt thời hạn"}),
+        (lambda d: _metric(d, "dossiers.resolved_overdue")["cues"].append(
+            {"cue": "vượt thời hạn", "not": ["đang", "chưa"]}),
          "once synonyms are applied"),
         # a `not` phrase repeated through a synonym ("thủ tục hành chính" / "tthc")
         (lambda d: _metric(d, "dossiers.received")["not"].extend(["thủ tục hành chính", "tthc"]), "repeats"),

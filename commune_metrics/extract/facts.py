@@ -500,7 +500,8 @@ class FactFinder:
         return None
 
     def _score_cue(self, cue: Cue, ctx: SentenceContext, window: tuple[int, int], side: str,
-                   anchor: int, regions, heading_low: str) -> tuple[float, tuple[int, int]] | None:
+                   anchor: int, regions, heading_low: str,
+                   guards: tuple[tuple[int, int] | None, ...] = ()) -> tuple[float, tuple[int, int]] | None:
         a, b = window
         if a >= b:
             return None
@@ -551,7 +552,8 @@ class FactFinder:
         if span is None:
             return None  # only the topic names it: the label itself must say something
         for p in cue.not_:
-            if self._in(ctx, ctx.spans(p), a, b) or self._in_topic(ctx, p):
+            if self._in(ctx, ctx.spans(p), a, b) or self._in_topic(ctx, p) \
+                    or any(self._in(ctx, ctx.spans(p), *g) for g in guards if g is not None):
                 return None
         bonus = 0.0
         if cue.context:
@@ -603,13 +605,18 @@ class FactFinder:
                    for p in rule.not_ for span in spans if span is not None)
 
     def _best(self, cands: list[MetricRule], ctx: SentenceContext, window: tuple[int, int], side: str,
-              anchor: int, regions, heading_low: str, tail: tuple[int, int] | None = None) -> _Choice | None:
+              anchor: int, regions, heading_low: str, tail: tuple[int, int] | None = None,
+              paren_head: tuple[int, int] | None = None) -> _Choice | None:
+        """The best-scoring cue in `window`, of a metric none of whose `not`s stands in the window
+        or the `tail`; a cue's own `not`s also count in the `paren_head`, the figure a breakdown
+        in parentheses is of."""
         best: _Choice | None = None
+        guards = (paren_head,)
         for rule in cands:
             if self._ruled_out(ctx, rule, window, tail) or any(self._in_topic(ctx, p) for p in rule.not_):
                 continue
             for cue in rule.cues:
-                scored = self._score_cue(cue, ctx, window, side, anchor, regions, heading_low)
+                scored = self._score_cue(cue, ctx, window, side, anchor, regions, heading_low, guards)
                 if scored and (best is None or scored[0] > best.score):
                     best = _Choice(rule, scored[0], scored[1], side)
         return best
@@ -758,6 +765,15 @@ class FactFinder:
             comma = low.find(",", v.noun_end, v.right[1])
             tail = (v.noun_end, comma if comma >= 0 else v.right[1]) \
                 if v.has_noun and v.m.unit != "percent" else None
+            # a breakdown in parentheses is of the figure just before them, and that figure's state
+            # rules cues out for its parts too: "đang giải quyết 8.550 hồ sơ (trong hạn giải quyết
+            # 7.815 hồ sơ, quá hạn 735 hồ sơ)" has no resolved dossiers in it. (Only a cue's own
+            # `not`s: a metric's `not`s are about its label, and the head's verb is not the part's.)
+            paren_head = None
+            if v.in_paren:
+                open_at = v.container[0] - 1
+                paren_head = (max(sent.start, *(low.rfind(c, sent.start, open_at) + 1 for c in ",;("),
+                                  low.rfind(" và ", sent.start, open_at) + 4), open_at)
             if v.has_noun:
                 # last, a cue reaching across the value's own noun: "90% kết quả ... được cấp
                 # dưới dạng bản điện tử", "100% văn bản đi, đến ... được ký số"
@@ -772,7 +788,7 @@ class FactFinder:
                     window = v.right if side == "right" else (v.m.end, v.right[1])
                     anchor, side = v.noun_end, "right"
                 choice = self._best(cands, ctx, window, side, anchor, regions, heading_low,
-                                    tail if side == "left" else None)
+                                    tail if side == "left" else None, paren_head)
                 if choice:
                     confidence = self.conf.windows[i]
                     break

@@ -60,6 +60,7 @@ _DOC_REF_BEFORE = regex.compile(
 # "651/QĐ-UBND", "02-KH/BCĐTW", "02- KH", "178/NĐ-CP", "206/QĐTTg"
 _DOC_CODE_AFTER = regex.compile(r"\s?[/\-]\s?\p{Lu}")
 _YEAR = regex.compile(r"(?:19|20)\d\d")
+_DOT_DECIMAL_PERCENT = regex.compile(r"\.(\d{1,2})(?=\s?%)")
 _DATE_AFTER = regex.compile(
     r"/\d{1,2}/\d{2,4}|/\d{4}(?!\d)|-\d{1,2}-\d{2,4}|-\d{2}T|:\d\d|\s?[-–]\s?(?:19|20)\d\d(?!\d)"
 )
@@ -187,6 +188,14 @@ def find_numbers(text: str, start: int = 0, end: int | None = None, g: Any = Non
         value = parse_number(token)
         if value is None:
             continue
+        dot = _DOT_DECIMAL_PERCENT.match(text, e, end)
+        if dot and "," not in token and "." not in token:
+            # "96.8%": a point before one or two digits and a percent sign is a decimal point (a
+            # thousands point takes three digits), as some reports write it
+            value += float("0." + dot.group(1))
+            e = dot.end()
+            token = text[s:e]
+            pos = e
         ratio = _RATIO_AFTER.match(text, e, end)
         if ratio:
             whole = parse_number(ratio.group(1))
