@@ -160,7 +160,14 @@ def _is_not_a_value(text: str, start: int, end: int, token: str, g: Any, has_uni
     name = g.name_before.search(before)
     if name and any(c.isdigit() for c in name.group(0)) and len(token.replace(".", "")) > 2:
         name = None  # "mức độ 3 và 410 hồ sơ": a list of levels holds small numbers, not 410
-    if g.time_before.search(before) or name or g.proper_name_before.search(before):
+    time = g.time_before.search(before)
+    listed = len(regex.findall(r"\d+", time.group(0))) if time else 0
+    if listed and (len(token.replace(".", "")) > 2 or (
+            listed == 1 and not regex.match(r"\s*(?:,|và|&|hoặc)\s*\d{1,2}(?!\d)", after))):
+        # "thứ 2, 4, 6" is a list of days; "tháng 7, 300 hồ sơ" and "trong tháng 7, 12 hồ sơ"
+        # are a month and then a count
+        time = None
+    if time or name or g.proper_name_before.search(before):
         return True
     if regex.match(r"[-/]\d{1,2}(?![\d/])", after) and g.time_of_day.search(before):
         return True  # "sáng 13-10": a day and a month

@@ -363,14 +363,17 @@ def compile_grammar(g: GrammarFile) -> Grammar:
         # the unit word in any case, then one to four capitalised words
         proper_name_before=regex.compile(r"(?<![\p{L}])(?i:" + _words(g.proper_name_before or ["re:(?!)"])
                                          + r")(?:\s+\p{Lu}\p{L}*){1,4}\s*$"),
-        time_before=regex.compile(r"(?<![\p{L}])(?:" + _words(g.time_before) + r")\s*$", flags),
+        # "thứ 2, 4, 6", "tháng 7, 8 và 9": a list after a time word holds days and months too
+        time_before=regex.compile(r"(?<![\p{L}])(?:" + _words(g.time_before)
+                                  + r")(?:\s*\d{1,2}\s*(?:,|và|&|-|hoặc)\s*)*\s*$", flags),
         time_of_day=regex.compile(r"(?<![\p{L}])(?:" + _words(g.time_of_day) + r")\s*$", flags),
         not_quantity=regex.compile(_word(g.not_quantity_labels), flags),
         not_budget=regex.compile(_word(g.not_budget_purposes + g.not_quantity_labels), flags),
         range_joint=regex.compile(r"\s*(?:" + _words(g.range_joints) + r")\s*", flags),
-        headless_row=regex.compile(r"(?<![\p{L}\p{N}.,])(?:\d[\d.,]*[ \t]*%?[ \t]+){"
+        # a number's own points and commas are inside it: "mức độ 3, 4. 90% hồ sơ" is no row
+        headless_row=regex.compile(r"(?<![\p{L}\p{N}.,])(?:\d(?:[\d.,]*\d)?[ \t]*%?[ \t]+){"
                                    + str(t.headless_row_numbers - 1)
-                                   + r",}\d[\d.,]*[ \t]*%?(?![\p{L}\p{N}])"),
+                                   + r",}\d(?:[\d.,]*\d)?[ \t]*%?(?![\p{L}\p{N}])"),
         coordinated=regex.compile(r"[^\d;.:()%]{0,50}?(?:,|\s(?:" + _words(g.coordinators) + r"))\s*"),
         per_time_frame=regex.compile(_word(g.per_time_before) if g.per_time_before else r"(?!)", flags),
         distributive=regex.compile(_word(g.distributive_before) if g.distributive_before else r"(?!)", flags),
