@@ -156,11 +156,13 @@ def field_breakdown(fact: Fact, text: str, rules) -> str | None:
 
 def implausible(fact: Fact, rules, level: str | None) -> str | None:
     """Why a value cannot be this metric's for a unit of this level (rules/metrics.yaml
-    `plausible`, scoring.yaml `plausible_percent`), or None when it can."""
+    `plausible` and `targets`, scoring.yaml `plausible_percent`), or None when it can."""
     bounds = []
     if fact.unit == "percent" and rules.scoring is not None:
         bounds.append((rules.scoring.plausible_percent.min, rules.scoring.plausible_percent.max, "a share"))
     rule = rules.by_code.get(fact.metric)
+    if rule is not None and fact.kind == "target" and not rule.targets:
+        return f"implausible: no plan sets {fact.metric} (read as a target of {fact.value:g})"
     if rule is not None:
         for key in (level, "any"):
             if key in rule.plausible:

@@ -80,6 +80,7 @@ class MetricRule:
     no_share: bool = False  # a share joined to this count is no catalog figure
     # level ("commune", "district", "province", "any") -> (min, max); None: no bound
     plausible: dict[str, tuple[float | None, float | None]] = field(default_factory=dict)
+    targets: bool = True  # whether a plan can set this figure
     # (metric, words): this metric's figures are `metric`'s in a document with none of `words`
     alone_means: tuple[str, tuple[str, ...]] | None = None
 
@@ -485,6 +486,7 @@ def load_rules(rules_dir: Path | None = None) -> Rules:
                 share=share,
                 no_share=e.no_share,
                 plausible={lv: (r.min, r.max) for lv, r in e.plausible.items()},
+                targets=e.targets,
                 alone_means=_alone_means(e, codes, where),
             )
         )

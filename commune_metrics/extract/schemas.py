@@ -236,6 +236,9 @@ class MetricEntry(_Strict):
     better: Literal["higher", "lower"] | None = None  # which way is better, for targets and ranking
     comparison_column: Identifier | None = None  # its column in `document_metrics` / `comparison`
     plausible: dict[Literal["commune", "district", "province", "any"], Plausible] = {}
+    # false: no plan sets this figure (how many dossiers came in, how many villages there are), so a
+    # target reading of it is implausible and is held for review
+    targets: bool = True
     alone_means: AloneMeans | None = None
 
 
