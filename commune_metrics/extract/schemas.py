@@ -82,6 +82,7 @@ class ScopeGrammar(_Strict):
     earlier_period: Phrases
     channel_names: Phrases
     not_units: Phrases = []
+    level_kinds: Phrases = []
 
 
 class FieldBreakdown(_Strict):

@@ -35,6 +35,7 @@ class ScopeReader:
     earlier: Any
     channel: Any
     object_before: Any  # a unit right after one of these is an object, not the owner
+    level_kind: Any  # a counted noun whose level word after it says what kind it is, not whose
 
     @classmethod
     def build(cls, g: ScopeGrammar) -> ScopeReader:
@@ -46,7 +47,9 @@ class ScopeReader:
                                 regex.IGNORECASE)
         objects = regex.compile(rf"(?<![\p{{L}}])(?:{_alt(g.object_markers)})(?:\s+\S+){{0,2}}\s*$",
                                 regex.IGNORECASE)
-        return cls(unit, earlier, channel, objects)
+        kinds = regex.compile(rf"(?<![\p{{L}}])(?:{_alt(g.level_kinds)})(?![\p{{L}}])" if g.level_kinds
+                              else r"(?!)", regex.IGNORECASE)
+        return cls(unit, earlier, channel, objects, kinds)
 
     def _units(self, text: str, start: int, end: int) -> list[tuple[Any, str]]:
         """Unit phrases in text[start:end] (offsets relative to `start`), channels masked and
@@ -86,7 +89,8 @@ class ScopeReader:
         # noun says whose figure it is, before any unit named earlier in the clause
         after = [u for u in self._units(text, value_end, min(seg_end, value_end + 40))
                  if u[0].group("marker") and not u[0].group("plural")
-                 and text[value_end + u[0].start(): value_end + u[0].start() + 3].lower() == "cấp"]
+                 and text[value_end + u[0].start(): value_end + u[0].start() + 3].lower() == "cấp"
+                 and not self.level_kind.search(text, value_end, value_end + u[0].start())]
         if after:
             units, offset = after[:1], value_end
         else:
@@ -136,11 +140,12 @@ class ScopeReader:
 
     def _address(self, text: str, sent_start: int, seg_start: int, units: list,
                  offset: int) -> tuple[list, int]:
-        """A higher unit right after a comma that follows a named lower one is its address, not
-        the figure's owner: in "trung tâm phường Phú An, TPHCM đã tiếp nhận 410 hồ sơ" the
-        figure is the ward's."""
-        comma = seg_start - 1
-        if comma <= sent_start or text[comma] != ",":
+        """A higher unit right after a comma or an opening bracket that follows a named lower one
+        is its address, not the figure's owner: in "trung tâm phường Phú An, TPHCM đã tiếp nhận
+        410 hồ sơ" and "UBND TP. Nha Trang (tỉnh Khánh Hòa) đã giải quyết 1.300 hồ sơ" the figure
+        is the ward's and the city's."""
+        comma = seg_start - 1  # a comma, or the bracket of "TP. Nha Trang (tỉnh Khánh Hòa)"
+        if comma <= sent_start or text[comma] not in ",(":
             return units, offset
         start = max(sent_start, *(text.rfind(c, sent_start, comma) + 1 for c in ",;("))
         before = self._units(text, start, comma)
