@@ -6,6 +6,7 @@ sentence by sentence (commune_metrics.extract.facts). The compiled rules are bui
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 
 import regex
@@ -115,11 +116,16 @@ _LIST_ITEM = regex.compile(r"[\s\-–•+*]*(?:\p{L}+\s+){0,2}\d")
 
 def _read_alone(facts: list[Fact], rules, low: str) -> None:
     """Re-read figures whose metric means another one in a document without its contrast words
-    (rules/metrics.yaml `alone_means`)."""
+    (rules/metrics.yaml `alone_means`); with `keep_both` the figure keeps its own reading too."""
+    twins: list[Fact] = []
     for fact in facts:
         rule = rules.by_code.get(fact.metric)
         if rule is not None:
-            fact.metric = rules.read_as(rule, low).code
+            read = rules.read_as(rule, low)
+            if read is not rule and rule.alone_means is not None and rule.alone_means[2]:
+                twins.append(dataclasses.replace(fact))
+            fact.metric = read.code
+    facts.extend(twins)
 
 
 def headless_row(fact: Fact, text: str, rules) -> str | None:

@@ -81,8 +81,9 @@ class MetricRule:
     # level ("commune", "district", "province", "any") -> (min, max); None: no bound
     plausible: dict[str, tuple[float | None, float | None]] = field(default_factory=dict)
     targets: bool = True  # whether a plan can set this figure
-    # (metric, words): this metric's figures are `metric`'s in a document with none of `words`
-    alone_means: tuple[str, tuple[str, ...]] | None = None
+    # (metric, words, keep_both): this metric's figures are `metric`'s in a document with none of
+    # `words` (with keep_both, they are kept under this metric as well)
+    alone_means: tuple[str, tuple[str, ...], bool] | None = None
 
 
 @dataclass(frozen=True)
@@ -521,13 +522,13 @@ def get_rules(rules_dir: Path | None = None) -> Rules:
     return _cached(str(Path(rules_dir or RULES_DIR).resolve()))
 
 
-def _alone_means(e, codes: dict[str, str], where: str) -> tuple[str, tuple[str, ...]] | None:
+def _alone_means(e, codes: dict[str, str], where: str) -> tuple[str, tuple[str, ...], bool] | None:
     if e.alone_means is None:
         return None
     other = e.alone_means.metric
     if other not in codes or codes[other] != e.unit:
         raise RulesError(f"{where}: alone_means {other!r} is not a metric with unit {e.unit}")
-    return other, tuple(w.lower() for w in e.alone_means.unless_document_has)
+    return other, tuple(w.lower() for w in e.alone_means.unless_document_has), e.alone_means.keep_both
 
 
 def _field_breakdown(fb) -> dict[str, Any]:

@@ -216,6 +216,9 @@ class AloneMeans(_Strict):
 
     metric: Code
     unless_document_has: Phrases = Field(min_length=1)
+    # the words have both readings (labelling.md: a figure with two readings): the figure is kept
+    # under its own metric too, so neither reading is lost
+    keep_both: bool = False
 
 
 class MetricEntry(_Strict):
