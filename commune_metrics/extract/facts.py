@@ -382,6 +382,12 @@ class FactFinder:
                     if frame and regex.search(r"\p{L}", text[frame.end() : lead - c0]):
                         start = c0 + frame.end()  # "Tại Bộ phận một cửa, | xã tiếp nhận 1.530 hồ sơ"
                     v.left = (self._after_colon(text, c0, start, lead), lead)
+                    if v.in_paren and v.has_noun and v.m.unit is None and v.m.qualifier not in ("lt", "lte") \
+                            and not low[v.left[0]:lead].strip():
+                        # "tiếp nhận trực tiếp (7,7 ngàn HS)": a count alone in brackets is labelled
+                        # by the phrase before them (not a bound: "(dưới 150 hồ sơ)")
+                        open_at = v.container[0] - 1
+                        v.left = (max(low.rfind(c, 0, open_at) for c in ".;,(:\n") + 1, open_at)
                     bounds.append(c0)
                     continue
                 start = max(prev.noun_end, prev.m.end)
