@@ -635,6 +635,8 @@ class FactFinder:
                 continue
             if v.noun_classes and not (v.noun_classes & rule.nouns):
                 continue
+            if rule.needs_noun and not v.noun_classes:
+                continue  # "tỷ lệ sử dụng văn bản điện tử 99%" names no staff: no share of staff
             out.append(rule)
         return out
 

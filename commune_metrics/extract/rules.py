@@ -81,6 +81,7 @@ class MetricRule:
     # level ("commune", "district", "province", "any") -> (min, max); None: no bound
     plausible: dict[str, tuple[float | None, float | None]] = field(default_factory=dict)
     targets: bool = True  # whether a plan can set this figure
+    needs_noun: bool = False  # read only from a value whose counted noun is named
     # (metric, words, keep_both): this metric's figures are `metric`'s in a document with none of
     # `words` (with keep_both, they are kept under this metric as well)
     alone_means: tuple[str, tuple[str, ...], bool] | None = None
@@ -488,6 +489,7 @@ def load_rules(rules_dir: Path | None = None) -> Rules:
                 no_share=e.no_share,
                 plausible={lv: (r.min, r.max) for lv, r in e.plausible.items()},
                 targets=e.targets,
+                needs_noun=e.needs_noun,
                 alone_means=_alone_means(e, codes, where),
             )
         )

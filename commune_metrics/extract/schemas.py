@@ -243,6 +243,9 @@ class MetricEntry(_Strict):
     # false: no plan sets this figure (how many dossiers came in, how many villages there are), so a
     # target reading of it is implausible and is held for review
     targets: bool = True
+    # true: the figure is read only from a value whose counted noun is named ("95% cán bộ", "tỷ lệ
+    # cán bộ ... 95%"); a share that names none is of something else
+    needs_noun: bool = False
     alone_means: AloneMeans | None = None
 
 
