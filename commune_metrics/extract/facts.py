@@ -507,7 +507,7 @@ class FactFinder:
 
     def _score_cue(self, cue: Cue, ctx: SentenceContext, window: tuple[int, int], side: str,
                    anchor: int, regions, heading_low: str,
-                   guards: tuple[tuple[int, int] | None, ...] = ()) -> tuple[float, tuple[int, int]] | None:
+                   guard: tuple[int, int] | None = None) -> tuple[float, tuple[int, int]] | None:
         a, b = window
         if a >= b:
             return None
@@ -559,8 +559,8 @@ class FactFinder:
             return None  # only the topic names it: the label itself must say something
         for p in cue.not_:
             if self._in(ctx, ctx.spans(p), a, b) or self._in_topic(ctx, p) \
-                    or any(self._in(ctx, ctx.spans(p), *g) for g in guards if g is not None):
-                return None
+                    or (guard is not None and self._in(ctx, ctx.spans(p), *guard)):
+                return None  # (also in the guard: the figure a breakdown in brackets is of)
         bonus = 0.0
         if cue.context:
             found = self._context_bonus(ctx, cue.context, regions, heading_low, span)  # type: ignore[arg-type]
@@ -617,12 +617,11 @@ class FactFinder:
         or the `tail`; a cue's own `not`s also count in the `paren_head`, the figure a breakdown
         in parentheses is of."""
         best: _Choice | None = None
-        guards = (paren_head,)
         for rule in cands:
             if self._ruled_out(ctx, rule, window, tail) or any(self._in_topic(ctx, p) for p in rule.not_):
                 continue
             for cue in rule.cues:
-                scored = self._score_cue(cue, ctx, window, side, anchor, regions, heading_low, guards)
+                scored = self._score_cue(cue, ctx, window, side, anchor, regions, heading_low, paren_head)
                 if scored and (best is None or scored[0] > best.score):
                     best = _Choice(rule, scored[0], scored[1], side)
         return best
@@ -780,8 +779,9 @@ class FactFinder:
             paren_head = None
             if v.in_paren:
                 open_at = v.container[0] - 1
-                paren_head = (max(sent.start, *(low.rfind(c, sent.start, open_at) + 1 for c in ",;("),
-                                  low.rfind(" và ", sent.start, open_at) + 4), open_at)
+                joint = low.rfind(" và ", sent.start, open_at)
+                paren_head = (max(sent.start, joint + 4 if joint >= 0 else 0,
+                                  *(low.rfind(c, sent.start, open_at) + 1 for c in ",;(")), open_at)
             if v.has_noun:
                 # last, a cue reaching across the value's own noun: "90% kết quả ... được cấp
                 # dưới dạng bản điện tử", "100% văn bản đi, đến ... được ký số"
