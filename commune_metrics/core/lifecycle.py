@@ -107,12 +107,19 @@ def bind_to_parent_from_env() -> bool:
 
 # -- is a recorded process still running? ------------------------------------------------------
 
+def _read_proc(path: str) -> str:
+    """A /proc file's text. Read as bytes: a text-mode open looks its codec up, which may import a
+    module, and this also runs inside a signal handler that can interrupt that very import (a
+    second SIGTERM during the first one's clean-up once gave "unknown encoding: ascii")."""
+    with open(path, "rb") as fh:
+        return fh.read().decode("ascii", "replace")
+
+
 def _boot_time() -> float | None:
     try:
-        with open("/proc/stat", encoding="ascii") as fh:
-            for line in fh:
-                if line.startswith("btime "):
-                    return float(line.split()[1])
+        for line in _read_proc("/proc/stat").splitlines():
+            if line.startswith("btime "):
+                return float(line.split()[1])
     except OSError:
         pass
     return None
@@ -121,8 +128,7 @@ def _boot_time() -> float | None:
 def process_start_time(pid: int) -> float | None:
     """When `pid` started (Unix time), from /proc; None when unknown (not Linux) or no such pid."""
     try:
-        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as fh:
-            fields = fh.read().rsplit(")", 1)[1].split()
+        fields = _read_proc(f"/proc/{pid}/stat").rsplit(")", 1)[1].split()
     except (OSError, IndexError):
         return None
     boot = _boot_time()
@@ -163,8 +169,7 @@ def child_pids(pid: int | None = None) -> list[int]:
         if not name.isdigit():
             continue
         try:
-            with open(f"/proc/{name}/stat", encoding="ascii", errors="replace") as fh:
-                ppid = int(fh.read().rsplit(")", 1)[1].split()[1])
+            ppid = int(_read_proc(f"/proc/{name}/stat").rsplit(")", 1)[1].split()[1])
         except (OSError, IndexError, ValueError):
             continue
         if ppid == pid:
@@ -205,8 +210,7 @@ def wait_gone(pids: list[int], timeout: float) -> list[int]:
 
 def _zombie(pid: int) -> bool:
     try:
-        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as fh:
-            return fh.read().rsplit(")", 1)[1].split()[0] == "Z"
+        return _read_proc(f"/proc/{pid}/stat").rsplit(")", 1)[1].split()[0] == "Z"
     except (OSError, IndexError):
         return False
 
