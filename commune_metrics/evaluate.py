@@ -48,14 +48,21 @@ class Gold:
 
 
 def load_gold(path: Path) -> Gold:
-    gold = Gold()
+    rows = []
     for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
         if not line.strip():
             continue
         try:
-            row = json.loads(line)
+            rows.append((f"{path}:{n}", json.loads(line)))
         except json.JSONDecodeError as exc:
             raise GoldError(f"{path}:{n}: not JSON ({exc})") from exc
+    return gold_from_rows(rows)
+
+
+def gold_from_rows(rows: list[tuple[str, dict]]) -> Gold:
+    """Gold from parsed lines, each with where it comes from (for the error message)."""
+    gold = Gold()
+    for where, row in rows:
         if "doc_meta" in row:
             meta = row["doc_meta"]
             gold.meta[meta["doc"]] = meta
@@ -64,7 +71,7 @@ def load_gold(path: Path) -> Gold:
             gold.facts.append(GoldFact(row["doc"], row["metric"], row["kind"], float(row["value"]),
                                        bool(row.get("optional", False)), row.get("evidence", "")))
         except (KeyError, TypeError, ValueError) as exc:
-            raise GoldError(f"{path}:{n}: not a gold fact ({exc})") from exc
+            raise GoldError(f"{where}: not a gold fact ({exc})") from exc
     return gold
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections import Counter
 
 from commune_metrics.evaluate import load_gold
+from tools.agreement import TWIN, on_time_alone
 from tools.real_corpus import ROOT as REAL
 from tools.real_corpus import read_rows as _rows
 
@@ -38,28 +39,16 @@ def test_gold_lines_belong_to_their_split_and_quote_their_text() -> None:
             assert row["evidence"] in text, f"{row['doc']}: evidence not in the text: {row['evidence']!r}"
 
 
-def _sentence(doc: str, evidence: str) -> str:
-    text = (REAL / "docs" / doc).read_text(encoding="utf-8")
-    at = text.find(evidence)
-    start = max(text.rfind(".", 0, at), text.rfind("\n", 0, at)) + 1
-    ends = [e for e in (text.find(".", at + len(evidence)), text.find("\n", at + len(evidence))) if e != -1]
-    return text[start: min(ends or [len(text)])].lower()
-
-
 def test_on_time_alone_has_both_readings() -> None:
     """"đúng hạn N" with no early figure in its sentence reads as on the deadline or as on time or
     early (NOTES.md): whichever the labeller chose, the other reading is in gold, optional."""
-    twin = {"dossiers.resolved_on_time": "dossiers.resolved_in_time",
-            "dossiers.resolved_in_time": "dossiers.resolved_on_time"}
     for name in ("dev", "test"):
         rows = [r for r in _rows(REAL / f"gold_{name}.jsonl") if "doc_meta" not in r]
         keys = {(r["doc"], r["metric"], r["kind"], r["value"]) for r in rows}
-        alone = [r for r in rows if r["metric"] in twin
-                 and "đúng hạn" in (s := _sentence(r["doc"], r["evidence"]))
-                 and not any(w in s for w in ("trước hạn", "sớm hạn", "trước thời hạn"))]
+        alone = [r for r in rows if on_time_alone(r, REAL / "docs")]
         assert alone, "the corpus has such figures"
         for r in alone:
-            assert (r["doc"], twin[r["metric"]], r["kind"], r["value"]) in keys, r
+            assert (r["doc"], TWIN[r["metric"]], r["kind"], r["value"]) in keys, r
 
 
 def test_second_labelling_is_of_dev_documents_and_quotes_them() -> None:

@@ -14,15 +14,14 @@ With `--docs`, the extractor is scored against each labeller on the same documen
 from __future__ import annotations
 
 import argparse
-import json
 import re
-import tempfile
 from pathlib import Path
 
-from commune_metrics.evaluate import Gold, Prediction, load_gold, predict, score
+from commune_metrics.evaluate import Gold, Prediction, gold_from_rows, load_gold, predict, score
 from tools.real_corpus import ROOT, read_rows
 
 _ON, _IN = "dossiers.resolved_on_time", "dossiers.resolved_in_time"
+TWIN = {_ON: _IN, _IN: _ON}  # the two readings of "đúng hạn N" alone
 _EARLY = re.compile(r"trước hạn|sớm hạn|trước thời hạn")
 
 
@@ -33,18 +32,23 @@ def _sentence(text: str, evidence: str) -> str:
     return text[start: min(ends or [len(text)])].lower()
 
 
+def on_time_alone(row: dict, docs: Path) -> bool:
+    """Whether a gold row is a "đúng hạn N" with no early figure in its sentence: a figure with
+    two readings (NOTES.md, "đúng hạn N alone has two readings")."""
+    if row.get("metric") not in TWIN:
+        return False
+    s = _sentence((docs / row["doc"]).read_text(encoding="utf-8"), row["evidence"])
+    return "đúng hạn" in s and not _EARLY.search(s)
+
+
 def with_reading_twins(rows: list[dict], docs: Path) -> list[dict]:
-    """The rows plus, for each "đúng hạn N" with no early figure in its sentence, the other
-    reading as an optional twin (NOTES.md, "đúng hạn N alone has two readings")."""
+    """The rows plus, for each "đúng hạn N" alone, the other reading as an optional twin."""
     out: list[dict] = []
     for r in rows:
         out.append(r)
-        if r.get("metric") not in (_ON, _IN):
+        if not on_time_alone(r, docs):
             continue
-        s = _sentence((docs / r["doc"]).read_text(encoding="utf-8"), r["evidence"])
-        if "đúng hạn" not in s or _EARLY.search(s):
-            continue
-        twin = _IN if r["metric"] == _ON else _ON
+        twin = TWIN[r["metric"]]
         if not any(x.get("doc") == r["doc"] and x.get("metric") == twin and x.get("kind") == r["kind"]
                    and abs(x["value"] - r["value"]) <= 0.01 for x in rows + out):
             out.append({**r, "metric": twin, "optional": True})
@@ -55,12 +59,7 @@ def _load(path: Path, docs: Path, keep: set[str] | None = None) -> Gold:
     rows = with_reading_twins(read_rows(path), docs)
     if keep is not None:
         rows = [r for r in rows if (r["doc_meta"]["doc"] if "doc_meta" in r else r["doc"]) in keep]
-    with tempfile.NamedTemporaryFile("w", suffix=".jsonl", encoding="utf-8", delete=False) as fh:
-        fh.writelines(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
-    try:
-        return load_gold(Path(fh.name))
-    finally:
-        Path(fh.name).unlink()
+    return gold_from_rows([(str(path), r) for r in rows])
 
 
 def as_predictions(gold: Gold, required_only: bool) -> dict[str, list[Prediction]]:
