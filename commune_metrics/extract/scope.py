@@ -99,7 +99,9 @@ class ScopeReader:
             # the section heading
             units, offset = self._units(text, seg_start, value_start), seg_start
             if len(units) == 1 and not text[seg_start: seg_start + units[0][0].start()].strip():
-                units, offset = self._address(text, sent_start, seg_start, units, offset)
+                owner = self._addressed(text, sent_start, seg_start, units[0][1])
+                if owner is not None:
+                    units, offset = owner
         if not units:
             clause_start = max(sent_start, text.rfind(";", sent_start, value_start) + 1)
             units = [u for u in self._units(text, clause_start, seg_start) if u[0].group("marker")
@@ -138,23 +140,23 @@ class ScopeReader:
             return "other_unit"
         return "self"
 
-    def _address(self, text: str, sent_start: int, seg_start: int, units: list,
-                 offset: int) -> tuple[list, int]:
-        """A higher unit right after a comma or an opening bracket that follows a named lower one
-        is its address, not the figure's owner: in "trung tâm phường Phú An, TPHCM đã tiếp nhận
-        410 hồ sơ" and "UBND TP. Nha Trang (tỉnh Khánh Hòa) đã giải quyết 1.300 hồ sơ" the figure
-        is the ward's and the city's."""
+    def _addressed(self, text: str, sent_start: int, seg_start: int,
+                   level_after: str) -> tuple[list, int] | None:
+        """The named lower unit (and where its part starts) whose address the unit of level
+        `level_after` opening the part at `seg_start` is, or None: in "trung tâm phường Phú An,
+        TPHCM đã tiếp nhận 410 hồ sơ" and "UBND TP. Nha Trang (tỉnh Khánh Hòa) đã giải quyết
+        1.300 hồ sơ" the figure is the ward's and the city's, not the province's."""
         comma = seg_start - 1  # a comma, or the bracket of "TP. Nha Trang (tỉnh Khánh Hòa)"
         if comma <= sent_start or text[comma] not in ",(":
-            return units, offset
+            return None
         start = max(sent_start, *(text.rfind(c, sent_start, comma) + 1 for c in ",;("))
         before = self._units(text, start, comma)
         if not before:
-            return units, offset
+            return None
         m, level = before[-1]
         name = _NAME_AFTER.match(text, start + m.end(), comma)
-        if name is None or text[name.end(): comma].strip() or _RANK[level] >= _RANK[units[0][1]]:
-            return units, offset
+        if name is None or text[name.end(): comma].strip() or _RANK[level] >= _RANK[level_after]:
+            return None
         return before[-1:], start
 
 
