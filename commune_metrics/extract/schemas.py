@@ -83,6 +83,9 @@ class ScopeGrammar(_Strict):
     channel_names: Phrases
     not_units: Phrases = []
     level_kinds: Phrases = []
+    # the weight of a generic unit mention ("các xã", "cấp xã", "91 xã") against a named or whole
+    # one ("xã Đường An", "toàn tỉnh") when the document's level is voted
+    generic_mention_vote: float = Field(1.0, ge=0.0, le=1.0)
 
 
 class FieldBreakdown(_Strict):

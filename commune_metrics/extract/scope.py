@@ -21,6 +21,7 @@ _RANK = {name: i for i, name in enumerate(LEVELS)}
 _NAME_AFTER = regex.compile(r"(?:\s+\p{Lu}[\p{L}'’]*)+")
 _NUMBER_NAME = regex.compile(r"\s+\d{1,2}(?![\d/.,%])")  # "Phường 3": only after a capitalised unit word
 _WRITTEN_NUMBER = regex.compile(r"[\d.,/]*\d")
+_COUNT_BEFORE = regex.compile(r"\d[\d.,]*\s*$")  # "91 xã": a number of units, not one
 _HEADER = regex.compile(r"(?m)^[ \t]*(?:(?:ỦY|UỶ)\s+BAN\s+NHÂN\s+DÂN\s+|UBND\s+)")  # a header starts its line
 
 
@@ -36,6 +37,7 @@ class ScopeReader:
     channel: Any
     object_before: Any  # a unit right after one of these is an object, not the owner
     level_kind: Any  # a counted noun whose level word after it says what kind it is, not whose
+    generic_vote: float = 1.0  # the weight of a generic mention in the document's level vote
 
     @classmethod
     def build(cls, g: ScopeGrammar) -> ScopeReader:
@@ -49,7 +51,7 @@ class ScopeReader:
                                 regex.IGNORECASE)
         kinds = regex.compile(rf"(?<![\p{{L}}])(?:{_alt(g.level_kinds)})(?![\p{{L}}])" if g.level_kinds
                               else r"(?!)", regex.IGNORECASE)
-        return cls(unit, earlier, channel, objects, kinds)
+        return cls(unit, earlier, channel, objects, kinds, g.generic_mention_vote)
 
     def _units(self, text: str, start: int, end: int) -> list[tuple[Any, str]]:
         """Unit phrases in text[start:end] (offsets relative to `start`), channels masked and
@@ -61,7 +63,9 @@ class ScopeReader:
     def doc_level(self, text: str) -> str | None:
         """The reporting unit's level: its header (a line that starts with the council's name),
         else the level the text names most often (the first 300 characters, where the subject
-        is named, count three times)."""
+        is named, count three times). A generic mention ("các xã", "cấp xã", "91 xã", a bare "xã")
+        weighs `generic_vote` of a named or whole one ("tỉnh Sơn La", "toàn tỉnh"): a province's
+        news speaks of its communes in general far more often than it names itself."""
         head = _HEADER.search(text, 0, 600)
         if head:
             found = self._units(text, head.end(), min(len(text), head.end() + 60))
@@ -70,9 +74,20 @@ class ScopeReader:
         votes = {lv: 0.0 for lv in ("commune", "district", "province")}
         for m, level in self._units(text, 0, min(len(text), 20000)):
             if level in votes:
-                votes[level] += 3.0 if m.start() < 300 else 1.0
+                weight = 3.0 if m.start() < 300 else 1.0
+                votes[level] += weight * (self.generic_vote if self._generic(text, m) else 1.0)
         best = max(votes, key=lambda lv: votes[lv])
         return best if votes[best] > 0 else None
+
+    @staticmethod
+    def _generic(text: str, m: Any) -> bool:
+        """A unit mention (offsets in `text`) that names no one unit: no name after it, and a
+        plural or "cấp" marker, no marker at all, or a count before it."""
+        if _NAME_AFTER.match(text, m.end()):
+            return False
+        marker = m.group("marker")
+        return (not marker or m.group("plural") is not None or marker.lower().startswith("cấp")
+                or _COUNT_BEFORE.search(text, max(0, m.start() - 12), m.start()) is not None)
 
     def fact_scope(self, text: str, sent_start: int, value_start: int, value_end: int, heading: str,
                    level: str | None, own_name: str | None) -> str:
