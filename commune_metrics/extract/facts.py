@@ -583,6 +583,14 @@ class FactFinder:
     def _in_topic(self, ctx: SentenceContext, pat: Pattern) -> bool:
         return bool(ctx.topic and self._in(ctx, ctx.spans(pat), *ctx.topic))
 
+    def _own_predicate(self, low: str, tail: tuple[int, int] | None) -> bool:
+        """Whether the words after a count's noun (up to the next comma) hold a predicate of
+        their own: a marker ("được", "đã", ...) with words after it."""
+        if tail is None or self.rules.predicate_rx is None:
+            return False
+        m = self.rules.predicate_rx.search(low, *tail)
+        return m is not None and bool(low[m.end(): tail[1]].strip())
+
     def _predicate_start(self, ctx: SentenceContext, a: int, b: int) -> int:
         """Where the predicate of "N <noun> ..." begins (`a` when no marker: all predicate)."""
         key = (-a, b)
@@ -802,12 +810,17 @@ class FactFinder:
                     break
             if choice is None and prev is not None and v.m.unit == "percent":
                 # "179 hồ sơ thuộc dịch vụ công trực tuyến một phần, chiếm tỷ lệ 68,58 %"
+                # the count's own noun says what the cue's context asks for: "384/392 hồ sơ đầu
+                # vào được số hóa, đạt 97,96%" is a share of dossiers digitized
                 window = (prev.m.end, prev.right[1])
-                choice = self._best(cands, ctx, window, "left", window[1], regions, heading_low)
+                choice = self._best(cands, ctx, window, "left", window[1],
+                                    [*regions, ("head", prev.m.start, prev.right[1])], heading_low)
                 confidence = self.conf.previous_share
-            if choice is None and head:
+            if choice is None and head and not self._own_predicate(low, tail):
                 # a metric its own label rules out is not read from the clause's head ("tiếp nhận
-                # 300 hồ sơ (..., hồ sơ tồn trước chuyển sang 50 hồ sơ)": 50 is no receipt)
+                # 300 hồ sơ (..., hồ sơ tồn trước chuyển sang 50 hồ sơ)": 50 is no receipt); nor
+                # is a count that has its own predicate ("Tỷ lệ giải quyết đúng hạn đạt 100%, với
+                # 384 hồ sơ được số hóa": what its predicate says is no catalog figure)
                 own = [r for r in cands if not self._ruled_out(ctx, r, v.left, tail)]
                 choice = self._best(own, ctx, head, "left", head[1], regions, heading_low)
                 confidence = self.conf.clause_head
