@@ -729,6 +729,7 @@ class FactFinder:
         chosen: list[tuple[_Value, _Choice, float]] = []
         pending: list[_Value] = []  # shares in parentheses no cue named
         unnamed: list[_Value] = []  # shares of a noun that no cue named
+        bare_shares: list[_Value] = []  # shares after a value that no cue named
         firsts: dict[tuple[int, int], _Value] = {}
         prevs: dict[int, _Value] = {}
         last: dict[tuple[int, int], _Value] = {}
@@ -841,12 +842,15 @@ class FactFinder:
                     pending.append(v)
                 elif v.m.unit == "percent" and v.has_noun:
                     unnamed.append(v)
+                elif v.m.unit == "percent" and prev is not None:
+                    bare_shares.append(v)
                 continue
             chosen.append((v, choice, confidence))
         self._coordinated_shares(unnamed, chosen, low)
         self._wholes_by_noun(chosen)
         self._shares(chosen, pending, low)
         self._shares_after_counts(chosen, prevs, low)
+        self._bare_shares_after_counts(chosen, bare_shares, prevs, low)
         for v, choice, confidence in chosen:
             if choice.where in ("left", "right"):
                 dist = abs((v.m.start if choice.cue_span[1] <= v.m.start else choice.cue_span[0]) - v.m.end)
@@ -947,6 +951,27 @@ class FactFinder:
                 chosen[i] = (v, _Choice(share, choice.score, choice.cue_span, "share"), conf)
         if drop:
             chosen[:] = [c for i, c in enumerate(chosen) if i not in drop]
+
+    def _bare_shares_after_counts(self, chosen: list[tuple[_Value, _Choice, float]], bare: list[_Value],
+                                  prevs: dict[int, _Value], low: str) -> None:
+        """'tiếp nhận 19.914 hồ sơ, giải quyết đúng hẹn 19.723 hồ sơ, đạt 99,04%': a share no cue
+        named, joined by a share verb to the count before it, is the `share` of the metric that
+        count is read as (`alone_means`), when that metric's shares have a code. Its label is the
+        count's, which may lie before the clause's first value, beyond the share's own windows."""
+        by_value = {id(u): (c, conf) for u, c, conf in chosen}
+        for v in bare:
+            prev = prevs[id(v)]
+            if id(prev) not in by_value or prev.m.unit == "percent":
+                continue
+            lead = v.m.lead if v.m.lead >= 0 else v.m.start
+            if not self.g.count_share.fullmatch(low, max(prev.noun_end, prev.m.end), lead):
+                continue
+            choice, conf = by_value[id(prev)]
+            rule = self.rules.read_as(choice.rule, low)
+            share = self.rules.by_code.get(rule.share) if rule.share else None
+            if share is not None and not rule.no_share:
+                chosen.append((v, _Choice(share, choice.score, choice.cue_span, "share"),
+                               min(conf, self.conf.previous_share)))
 
     def _wholes_by_noun(self, chosen: list[tuple[_Value, _Choice, float]]) -> None:
         """'Có 14 tiêu chí cần đánh giá, xã đạt 12 tiêu chí': a value named by its noun alone, next
