@@ -153,6 +153,10 @@ def _is_not_a_value(text: str, start: int, end: int, token: str, g: Any, has_uni
         return True
     if before.endswith("[") and after.startswith("]"):  # "27/12/2025[1]": a footnote mark
         return True
+    line_end = text.find("\n", end)
+    if g.page_counter.fullmatch(text, line_start, start) \
+            and not text[end : line_end if line_end >= 0 else len(text)].strip():
+        return True  # "Đang online: 94" alone on its line: a portal's visitor counter
     if has_unit:  # "đợt 2" is a name, "đợt này 500 triệu đồng" is money: a unit settles it
         return False
     if _DOC_REF_BEFORE.search(before):

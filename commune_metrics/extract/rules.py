@@ -120,6 +120,7 @@ class Grammar:
     proper_name_before: Any  # ... or after one of these and a proper name ("xã Ia Ly 2", "làng Kép 2")
     time_before: Any  # ... a date or period ("tháng 9")
     time_of_day: Any  # "sáng 13-10": a day-month date
+    page_counter: Any  # a line's start up to a number that is a web page's visitor counter
     not_quantity: Any  # a label that makes a number not a catalog quantity ("dân số")
     not_budget: Any  # in money's clause: a purpose that is no digital-transformation budget
     range_joint: Any  # between the two ends of a range ("từ 3 đến 5 tổ viên")
@@ -370,6 +371,7 @@ def compile_grammar(g: GrammarFile) -> Grammar:
         time_before=regex.compile(r"(?<![\p{L}])(?:" + _words(g.time_before)
                                   + r")(?:\s*\d{1,2}\s*(?:,|và|&|-|hoặc)\s*)*\s*$", flags),
         time_of_day=regex.compile(r"(?<![\p{L}])(?:" + _words(g.time_of_day) + r")\s*$", flags),
+        page_counter=regex.compile(r"\s*(?:" + _words(g.page_counters or ["re:(?!)"]) + r")\s*:\s*", flags),
         not_quantity=regex.compile(_word(g.not_quantity_labels), flags),
         not_budget=regex.compile(_word(g.not_budget_purposes + g.not_quantity_labels), flags),
         range_joint=regex.compile(r"\s*(?:" + _words(g.range_joints) + r")\s*", flags),

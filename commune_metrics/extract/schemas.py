@@ -129,6 +129,7 @@ class GrammarFile(_Strict):
     name_before: Phrases
     proper_name_before: Phrases = []
     time_of_day: Phrases
+    page_counters: Phrases = []
     time_before: Phrases
     not_quantity_labels: Phrases
     not_budget_purposes: Phrases = []
