@@ -392,12 +392,13 @@ class FactFinder:
                     continue
                 start = max(prev.noun_end, prev.m.end)
                 commas = [c for c in _COMMA.finditer(text, start - c0, lead - c0)
-                          if not self._list_comma(text, c.start())]
+                          if not (self._list_comma(text, c.start()) or self._in_fixed_pair(text, c.start()))]
                 if commas:  # "822 hồ sơ đã giải quyết, 295 hồ sơ ...": the comma ends the first
                     cut = c0 + commas[0].start()
                     left_start = c0 + commas[-1].end()
                 elif prev.has_noun:
-                    seps = list(self.g.separator.finditer(text, start - c0, lead - c0))
+                    seps = [sep for sep in self.g.separator.finditer(text, start - c0, lead - c0)
+                            if not self._in_fixed_pair(text, sep.start())]
                     cut = c0 + seps[-1].start() if seps else lead
                     left_start = c0 + seps[-1].end() if seps else lead
                     if seps and len(seps[-1].group(0)) > 4:  # "trên tổng số": the next value's label
@@ -445,6 +446,12 @@ class FactFinder:
                     vs[i + k].left = part
                     vs[i + k].respective = True
             i = j + 1
+
+    def _in_fixed_pair(self, text: str, at: int) -> bool:
+        """Whether the mark at `at` joins a fixed pair ("phòng, chống", "một phần và toàn trình"):
+        it ends no label there."""
+        return any(m.start() <= at < m.end()
+                   for m in self.g.fixed_pair.finditer(text, max(0, at - 30), min(len(text), at + 30)))
 
     def _list_comma(self, text: str, at: int) -> bool:
         """A comma between two nouns lists them ("được tổ chức, công dân gửi qua Cổng"); it does
