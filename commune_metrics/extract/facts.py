@@ -855,6 +855,7 @@ class FactFinder:
             chosen.append((v, choice, confidence))
         self._coordinated_shares(unnamed, chosen, low)
         self._wholes_by_noun(chosen)
+        self._parts_in_breakdowns(chosen, low)
         self._shares(chosen, pending, low)
         self._shares_after_counts(chosen, prevs, low)
         self._bare_shares_after_counts(chosen, bare_shares, prevs, low)
@@ -979,6 +980,27 @@ class FactFinder:
             if share is not None and not rule.no_share:
                 chosen.append((v, _Choice(share, choice.score, choice.cue_span, "share"),
                                min(conf, self.conf.previous_share)))
+
+    def _parts_in_breakdowns(self, chosen: list[tuple[_Value, _Choice, float]], low: str) -> None:
+        """'có tổng cộng 26 máy tính, trong đó có 22 máy để bàn, 4 máy tính xách tay': a smaller count
+        read as the same metric as a count before it, after a breakdown opener between them, is one
+        of its parts; no word named it another metric, so it is no catalog figure. A part its label
+        calls the period's own (grammar.yaml `own_period_parts`: "trong đó hồ sơ mới tiếp nhận là
+        10.133") is the figure, and the whole the work of the period, carried-over dossiers included."""
+        drop = set()
+        for i, (v, choice, _conf) in enumerate(chosen):
+            if v.m.unit == "percent" or v.m.is_ratio \
+                    or self.g.own_period_part.search(low, v.left[0], max(v.left[1], v.right[1])):
+                continue
+            for u, c, _ in chosen:
+                if u is v or c.rule is not choice.rule or u.m.unit == "percent" or u.m.is_ratio \
+                        or not u.m.end <= v.m.start or u.m.value <= v.m.value:
+                    continue
+                if self.rules.scope_rx.search(low, u.m.end, v.m.start):
+                    drop.add(i)
+                    break
+        if drop:
+            chosen[:] = [c for i, c in enumerate(chosen) if i not in drop]
 
     def _wholes_by_noun(self, chosen: list[tuple[_Value, _Choice, float]]) -> None:
         """'Có 14 tiêu chí cần đánh giá, xã đạt 12 tiêu chí': a value named by its noun alone, next

@@ -101,6 +101,7 @@ class Grammar:
     count_share: Any  # "N hồ sơ trước hạn đạt X%": the words between a count and its share
     whole_after: Any  # "(trên) tổng số" after a share
     fixed_pair: Any  # "phòng, chống"
+    own_period_part: Any  # a breakdown's part that is the period's own figure ("mới tiếp nhận")
     topic_header: Any  # "Về ...:" before a colon
     time_word: Any  # a label naming a time
     percent_label: Any  # a table row or label saying its figures are percentages
@@ -345,6 +346,8 @@ def compile_grammar(g: GrammarFile) -> Grammar:
         whole_after=regex.compile(r"\s*(?:(?:" + _words(g.whole_prepositions) + r")\s+)?(?:"
                                   + _words(g.whole_words) + r")(?![\p{L}])"),
         fixed_pair=regex.compile(r"(?<![\p{L}])(?:" + (fixed or "(?!)") + r")(?![\p{L}])"),
+        own_period_part=regex.compile(r"(?<![\p{L}])(?:" + _words(g.own_period_parts or ["re:(?!)"])
+                                      + r")(?![\p{L}])", flags),
         topic_header=regex.compile(r"[\s\-–+*•]*(?:" + _words(g.topic_headers) + r")\s", flags),
         time_word=regex.compile(_word(g.time_words)),
         percent_label=regex.compile(r"\(\s*%\s*\)|\|\s*%\s*(?:\||$)|" + rate),

@@ -111,6 +111,7 @@ class GrammarFile(_Strict):
     whole_words: Phrases
     whole_prepositions: Phrases
     fixed_pairs: Phrases
+    own_period_parts: Phrases = []
     range_joints: Phrases
     topic_headers: Phrases
     time_words: Phrases
