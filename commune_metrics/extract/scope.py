@@ -91,7 +91,7 @@ class ScopeReader:
 
     def fact_scope(self, text: str, sent_start: int, value_start: int, value_end: int, heading: str,
                    level: str | None, own_name: str | None) -> str:
-        seg_start = max(sent_start, *(text.rfind(c, sent_start, value_start) + 1 for c in ",;("))
+        seg_start = max(sent_start, *(text.rfind(c, sent_start, value_start) + 1 for c in ",;(:"))
         written = _WRITTEN_NUMBER.match(text, value_start)  # "2,1%": its own comma ends nothing
         value_end = max(value_end, written.end() if written else value_end)
         nxt = [i for i in (text.find(c, value_end) for c in ",;.(") if i >= 0]
