@@ -913,7 +913,7 @@ class FactFinder:
                 rule = self.rules.read_as(choice.rule, low)
                 if u.m.is_ratio and not rule.ratio_whole and rule.code in self._part_of:
                     rule = self._part_of[rule.code]
-                share = self.rules.by_code.get(rule.share) if rule.share else None
+                share = self.rules.share_of(rule)
                 if share is None or (v.noun_classes and not v.noun_classes & share.nouns):
                     continue
                 chosen.append((v, _Choice(share, choice.score, choice.cue_span, "share"),
@@ -940,7 +940,7 @@ class FactFinder:
             lead = v.m.lead if v.m.lead >= 0 else v.m.start
             part_end = max(prev.noun_end, prev.m.end)
             rule = by_value[id(prev)].rule
-            share = self.rules.by_code.get(rule.share) if rule.share else None
+            share = self.rules.share_of(rule)
             if share is not None and self.g.comma_share.fullmatch(low, part_end, lead) \
                     and self.g.whole_after.match(low, v.m.end, max(v.m.end, v.right[1])):
                 if share is not choice.rule:
@@ -950,7 +950,7 @@ class FactFinder:
                     or not self.g.count_share.fullmatch(low, part_end, lead):
                 continue
             rule = self.rules.read_as(rule, low)
-            share = self.rules.by_code.get(rule.share) if rule.share else None
+            share = self.rules.share_of(rule)
             if choice.where == "right" and v.has_noun:
                 continue  # "giải quyết 12.000 hồ sơ, đạt tỷ lệ 97% hồ sơ đúng hạn": its own words name it
             if rule.no_share:
@@ -976,7 +976,7 @@ class FactFinder:
                 continue
             choice, conf = by_value[id(prev)]
             rule = self.rules.read_as(choice.rule, low)
-            share = self.rules.by_code.get(rule.share) if rule.share else None
+            share = self.rules.share_of(rule)
             if share is not None and not rule.no_share:
                 chosen.append((v, _Choice(share, choice.score, choice.cue_span, "share"),
                                min(conf, self.conf.previous_share)))

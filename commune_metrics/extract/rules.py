@@ -165,6 +165,10 @@ class Rules:
     field_after: Any = None
     field_before: Any = None
 
+    def share_of(self, rule: MetricRule) -> MetricRule | None:
+        """The percent metric of the same part as `rule` (metrics.yaml `share`), if it has one."""
+        return self.by_code.get(rule.share) if rule.share else None
+
     def read_as(self, rule: MetricRule, low: str) -> MetricRule:
         """The metric a figure of `rule` is read as in the document whose lower-cased text is
         `low` (metrics.yaml `alone_means`: "đúng hạn" in a text with no early count is the
