@@ -47,8 +47,10 @@ bench: setup
 
 # Rebuild the verifier (commune_metrics/extract/models/verifier.json) from the generated corpora
 # and the real dev split; deterministic: the same rules and corpora give the same file.
+# `make train REVIEWED="DIR ..."` also learns from folders written by `export-labels --docs`
+# (tests/corpus/reviewed/* always count)
 train: setup
-	$(BIN)/python -m tools.train_verifier
+	$(BIN)/python -m tools.train_verifier $(foreach d,$(REVIEWED),--reviewed $(d))
 
 fuzz: setup
 	$(BIN)/python -m tools.fuzz --files 1000

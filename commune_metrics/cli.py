@@ -410,6 +410,9 @@ def export_labels(
     out: Annotated[Path, typer.Option("--out", help="Gold JSONL to write.")] = Path("reviewed_gold.jsonl"),
     negatives: Annotated[Path | None, typer.Option(
         "--negatives", help="Also write the rejected candidates (JSONL), for training a verifier.")] = None,
+    docs: Annotated[Path | None, typer.Option(
+        "--docs", help="Also write each document's text to this folder (a batch `make train` learns from).",
+    )] = None,
     warehouse: WarehouseOpt = DEFAULT_WAREHOUSE,
 ) -> None:
     """Write the reviewed facts as gold JSONL (the format of ../shared/gold/seeds.jsonl)."""
@@ -418,12 +421,14 @@ def export_labels(
 
     con = connect_readonly(warehouse)
     try:
-        summary = export(con, out, negatives)
+        summary = export(con, out, negatives, docs)
     finally:
         con.close()
     console.print(f"wrote {summary.facts} reviewed fact{'s' if summary.facts != 1 else ''} of "
                   f"{summary.documents} document{'s' if summary.documents != 1 else ''} to {escape(str(out))}"
-                  + (f"; {summary.negatives} rejected to {escape(str(negatives))}" if negatives else ""))
+                  + (f"; {summary.negatives} rejected to {escape(str(negatives))}" if negatives else "")
+                  + (f"; {summary.texts} text{'s' if summary.texts != 1 else ''} to {escape(str(docs))}"
+                     if docs else ""))
 
 
 # -- status ------------------------------------------------------------------------------

@@ -8,6 +8,12 @@ A candidate is right (label 1) when its metric, kind and value are a gold fact o
 required or optional; wrong (0) otherwise. Real candidates weigh REAL_WEIGHT times a generated
 one: they are few, and they are the text the product must read.
 
+Documents analysts reviewed on the review page are trained on too: each folder under
+tests/corpus/reviewed/ (and each `--reviewed DIR`) is what `commune-metrics export-labels --out
+DIR/gold.jsonl --negatives DIR/rejected.jsonl --docs DIR/docs` wrote. Only the candidates an
+analyst judged are labelled (confirmed or corrected: right; rejected: wrong); they weigh as real
+`dev` candidates, in every fold, and take no part in calibration or the threshold.
+
 The first-sight candidates of `dev` (tests/corpus/real/first_sight.jsonl, recorded by
 tools/first_sight.py: what the rules proposed for each blind-labelled batch at the commit that
 scored it, before anything was tuned on it) are trained on too, and they calibrate the model and
@@ -46,6 +52,7 @@ from tools.real_corpus import read_rows
 
 ROOT = Path(__file__).resolve().parent.parent
 REAL = ROOT / "tests" / "corpus" / "real"
+REVIEWED = ROOT / "tests" / "corpus" / "reviewed"
 PHRASE_SETS = ("dev", "fresh", "unseen", "final", "blind", "audit")
 REAL_WEIGHT = 15.0
 FOLDS = 5
@@ -106,6 +113,34 @@ def _candidates(gold_path: Path, docs_dir: Path, group_of, weight: float) -> tup
                 continue  # implausible: held whatever the model says
             out.append(_candidate(name, group_of(name), f, ctx, golds, weight))
     return out, required
+
+
+def _reviewed(folder: Path, weight: float) -> list[Candidate]:
+    """The candidates of the documents of one export of analysts' reviews, labelled where an
+    analyst judged them: right when a confirmed or corrected fact has their metric, kind and value,
+    wrong when a rejected one does. Figures nobody judged, or read otherwise since, are left out:
+    an unjudged figure is not a wrong one."""
+    gold = load_gold(folder / "gold.jsonl")
+    rejected = read_rows(folder / "rejected.jsonl") if (folder / "rejected.jsonl").is_file() else []
+    out: list[Candidate] = []
+    for name in sorted(gold.docs):
+        path = folder / "docs" / name
+        if not path.is_file():
+            continue  # loaded before texts were stored: nothing to read again
+        doc = load_document(path)
+        ex = extract(doc, verify=False)
+        ctx = Context(doc.text, ex.meta.level, ex.meta.doc_type, tuple(ex.facts))
+        golds = [g for g in gold.facts if g.doc == name]
+        wrong = [r for r in rejected if r["doc"] == name]
+        for f in ex.facts:
+            if f.status != "accepted":
+                continue
+            c = _candidate(name, f"reviewed:{folder.name}/{name}", f, ctx, golds, weight)
+            judged_wrong = any(r["metric"] == f.metric and r["kind"] == f.kind
+                               and abs(float(r["value"]) - f.value) <= TOLERANCE for r in wrong)
+            if c.y != judged_wrong:
+                out.append(c)
+    return out
 
 
 def _first_sight(gold_path: Path, docs_dir: Path, weight: float) -> tuple[list[Candidate], dict]:
@@ -195,6 +230,8 @@ def main() -> None:
     parser.add_argument("--real-weight", type=float, default=REAL_WEIGHT)
     parser.add_argument("--no-words", dest="words", action="store_false",
                         help="leave out the words around the value")
+    parser.add_argument("--reviewed", type=Path, action="append", default=[],
+                        help="a folder written by export-labels --docs (besides tests/corpus/reviewed/*)")
     args = parser.parse_args()
     C, WORDS, REAL_WEIGHT = args.c, args.words, args.real_weight
 
@@ -208,6 +245,10 @@ def main() -> None:
             cands, _ = _candidates(gold, out, lambda _n: "gen", 1.0)
             generated += cands
     real, required = _candidates(REAL / "gold_dev.jsonl", REAL / "docs", lambda n: n, REAL_WEIGHT)
+    folders = sorted(p.parent for p in REVIEWED.glob("*/gold.jsonl")) + list(args.reviewed)
+    reviewed = [c for folder in folders for c in _reviewed(folder, REAL_WEIGHT)]
+    if reviewed:
+        print(f"reviewed by analysts: {len(reviewed)} judged candidates from {len(folders)} export(s)")
     p0, r0 = _prf_at(0.0, real, [1.0] * len(real), required)
     print(f"dev, no verifier: P {p0:.3f} R {r0:.3f}")
 
@@ -224,7 +265,7 @@ def main() -> None:
     oof_z = [0.0] * len(real)
     first_z = [0.0] * len(first)
     for k in range(FOLDS):
-        train = generated + [c for c in real + first if fold_of[c.doc] != k]
+        train = generated + reviewed + [c for c in real + first if fold_of[c.doc] != k]
         vec, model = _fit(train)
         for cands, zs in ((real, oof_z), (first, first_z)):
             held = [i for i, c in enumerate(cands) if fold_of[c.doc] == k]
@@ -260,7 +301,7 @@ def main() -> None:
     oof = _calibrated(oof_z, scale, shift)
     dev_prs = {t: _prf_at(t, real, oof, required) for t in grid}
 
-    vec, model = _fit(generated + real + first)
+    vec, model = _fit(generated + reviewed + real + first)
     names = vec.get_feature_names_out()
     weights = {str(n): round(float(w), 6)
                for n, w in zip(names, model.coef_[0], strict=True) if abs(w) > 1e-6}
@@ -277,6 +318,8 @@ def main() -> None:
             "C": C, "folds": FOLDS, "words": WORDS,
             "beta": BETA,
             "first_sight_candidates": len(first), "first_sight_documents": len(first_required),
+            # (only when there are any, so that a model trained without them is unchanged)
+            **({"reviewed_candidates": len(reviewed)} if reviewed else {}),
             "threshold_chosen_on": "first sight" if first else "dev out of fold",
             "first_sight_out_of_fold_precision_recall_by_threshold": {
                 str(t): [round(prs[t][0], 4), round(prs[t][1], 4)] for t in grid} if first else {},
