@@ -27,7 +27,7 @@ import regex
 from commune_metrics.core.model import Fact
 from commune_metrics.extract.numbers import NumberMention, find_numbers
 from commune_metrics.extract.rules import Cue, MetricRule, Pattern, Rules
-from commune_metrics.extract.sentences import Sentence
+from commune_metrics.extract.sentences import Sentence, part_start
 
 # Punctuation is the engine's; every word of the language is in rules/grammar.yaml (compiled
 # into Rules.grammar) and every weight in rules/scoring.yaml (Rules.scoring).
@@ -294,7 +294,7 @@ class FactFinder:
             if classes and (self.g.per_time.match(low, noun_end, sent.end)
                             or self.g.per_time_frame.search(low, clause_start, m.start)):
                 continue  # "200 bộ hồ sơ/ngày": a rate of work, not a figure of the period
-            phrase_start = max(sent.start, *(low.rfind(c, sent.start, m.start) + 1 for c in ",;:"))
+            phrase_start = part_start(low, sent.start, m.start, ",;:")
             if self.g.distributive.search(low, phrase_start, m.start):
                 continue  # "mỗi xã thành lập 1 tổ", "mỗi lớp gồm 30 học viên": a figure per unit, no total
             if not classes and m.unit is None:
@@ -306,7 +306,7 @@ class FactFinder:
             lead = m.lead if m.lead >= 0 else m.start
             prev_end = mentions[i - 1].end if i else sent.start
             near = max(prev_end, lead - 60)
-            near = max(near, *(low.rfind(c, near, lead) + 1 for c in ",;:"))  # its own clause only
+            near = part_start(low, near, lead, ",;:")  # its own clause only
             if self.g.not_quantity.search(low, near, lead):
                 continue  # "dân số hơn 58.000 người", "diện tích 12,8 km2": not a catalog quantity
             if m.unit == "vnd" and self.g.not_budget.search(low, clause_start, lead):
@@ -387,7 +387,7 @@ class FactFinder:
                         # "tiếp nhận trực tiếp (7,7 ngàn HS)": a count alone in brackets is labelled
                         # by the phrase before them (not a bound: "(dưới 150 hồ sơ)")
                         open_at = v.container[0] - 1
-                        v.left = (max(low.rfind(c, 0, open_at) for c in ".;,(:\n") + 1, open_at)
+                        v.left = (part_start(low, 0, open_at, ".;,(:\n"), open_at)
                     bounds.append(c0)
                     continue
                 start = max(prev.noun_end, prev.m.end)
@@ -796,8 +796,8 @@ class FactFinder:
             if v.in_paren:
                 open_at = v.container[0] - 1
                 joint = low.rfind(" và ", sent.start, open_at)
-                paren_head = (max(sent.start, joint + 4 if joint >= 0 else 0,
-                                  *(low.rfind(c, sent.start, open_at) + 1 for c in ",;(")), open_at)
+                phrase_start = part_start(low, sent.start, open_at, ",;(")
+                paren_head = (max(joint + 4 if joint >= 0 else 0, phrase_start), open_at)
             if v.has_noun:
                 # last, a cue reaching across the value's own noun: "90% kết quả ... được cấp
                 # dưới dạng bản điện tử", "100% văn bản đi, đến ... được ký số"

@@ -14,6 +14,7 @@ from typing import Any
 import regex
 
 from commune_metrics.extract.schemas import ScopeGrammar
+from commune_metrics.extract.sentences import part_start
 
 SCOPES = ("self", "sub_unit", "other_unit", "higher_level", "earlier_period", "unknown")
 LEVELS = ("village", "commune", "district", "province", "national")  # lowest first
@@ -91,7 +92,7 @@ class ScopeReader:
 
     def fact_scope(self, text: str, sent_start: int, value_start: int, value_end: int, heading: str,
                    level: str | None, own_name: str | None) -> str:
-        seg_start = max(sent_start, *(text.rfind(c, sent_start, value_start) + 1 for c in ",;(:"))
+        seg_start = part_start(text, sent_start, value_start, ",;(:")
         written = _WRITTEN_NUMBER.match(text, value_start)  # "2,1%": its own comma ends nothing
         value_end = max(value_end, written.end() if written else value_end)
         nxt = [i for i in (text.find(c, value_end) for c in ",;.(") if i >= 0]
@@ -164,7 +165,7 @@ class ScopeReader:
         comma = seg_start - 1  # a comma, or the bracket of "TP. Nha Trang (tỉnh Khánh Hòa)"
         if comma <= sent_start or text[comma] not in ",(":
             return None
-        start = max(sent_start, *(text.rfind(c, sent_start, comma) + 1 for c in ",;("))
+        start = part_start(text, sent_start, comma, ",;(")
         before = self._units(text, start, comma)
         if not before:
             return None

@@ -22,6 +22,12 @@ _ROMAN = regex.compile(r"\s*[IVXLC]{1,6}\.\s")
 _LIST_NUMBER = regex.compile(r"\s*(?:\d{1,2}(?:\.\d{1,2})*\.|[IVXLC]{1,6}\.|[a-zđ]\.)")
 
 
+def part_start(text: str, start: int, end: int, marks: str) -> int:
+    """Where the part of text[start:end] after the last of the `marks` begins (`start` when none):
+    the phrase a value or a bracket stands in ("," ";" ":" "(" cut a sentence into such parts)."""
+    return max(start, *(text.rfind(c, start, end) + 1 for c in marks))
+
+
 @dataclass(frozen=True)
 class Sentence:
     start: int  # offsets in Document.text
