@@ -61,6 +61,8 @@ _DOC_REF_BEFORE = regex.compile(
 _DOC_CODE_AFTER = regex.compile(r"\s?[/\-]\s?\p{Lu}")
 _YEAR = regex.compile(r"(?:19|20)\d\d")
 _DOT_DECIMAL_PERCENT = regex.compile(r"\.(\d{1,2})(?=\s?%)")
+_DIGITS = regex.compile(r"\d+")
+_LIST_GOES_ON = regex.compile(r"\s*(?:,|và|&|hoặc)\s*\d{1,2}(?!\d)")  # "thứ 2, 4": more list items follow
 _DATE_AFTER = regex.compile(
     r"/\d{1,2}/\d{2,4}|/\d{4}(?!\d)|-\d{1,2}-\d{2,4}|-\d{2}T|:\d\d|\s?[-–]\s?(?:19|20)\d\d(?!\d)"
 )
@@ -153,10 +155,10 @@ def _is_not_a_value(text: str, start: int, end: int, token: str, g: Any, has_uni
         return True
     if before.endswith("[") and after.startswith("]"):  # "27/12/2025[1]": a footnote mark
         return True
-    line_end = text.find("\n", end)
-    if g.page_counter.fullmatch(text, line_start, start) \
-            and not text[end : line_end if line_end >= 0 else len(text)].strip():
-        return True  # "Đang online: 94" alone on its line: a portal's visitor counter
+    if g.page_counter.fullmatch(text, line_start, start):
+        line_end = text.find("\n", end)
+        if not text[end : line_end if line_end >= 0 else len(text)].strip():
+            return True  # "Đang online: 94" alone on its line: a portal's visitor counter
     if has_unit:  # "đợt 2" is a name, "đợt này 500 triệu đồng" is money: a unit settles it
         return False
     if _DOC_REF_BEFORE.search(before):
@@ -165,9 +167,8 @@ def _is_not_a_value(text: str, start: int, end: int, token: str, g: Any, has_uni
     if name and any(c.isdigit() for c in name.group(0)) and len(token.replace(".", "")) > 2:
         name = None  # "mức độ 3 và 410 hồ sơ": a list of levels holds small numbers, not 410
     time = g.time_before.search(before)
-    listed = len(regex.findall(r"\d+", time.group(0))) if time else 0
-    if listed and (len(token.replace(".", "")) > 2 or (
-            listed == 1 and not regex.match(r"\s*(?:,|và|&|hoặc)\s*\d{1,2}(?!\d)", after))):
+    listed = len(_DIGITS.findall(time.group(0))) if time else 0
+    if listed and (len(token.replace(".", "")) > 2 or (listed == 1 and not _LIST_GOES_ON.match(after))):
         # "thứ 2, 4, 6" is a list of days; "tháng 7, 300 hồ sơ" and "trong tháng 7, 12 hồ sơ"
         # are a month and then a count
         time = None
