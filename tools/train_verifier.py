@@ -89,13 +89,26 @@ def _required(golds: list) -> list[tuple[str, str, float]]:
     return [(g.metric, g.kind, g.value) for g in golds if not g.optional]
 
 
+def _matches(golds: list, f: Fact) -> bool:
+    """Whether one of these gold facts has the candidate's metric, kind and value."""
+    return any(g.metric == f.metric and g.kind == f.kind and abs(g.value - f.value) <= TOLERANCE
+               for g in golds)
+
+
 def _candidate(name: str, group: str, f: Fact, ctx: Context, golds: list, weight: float) -> Candidate:
     """A candidate labelled by its document's gold: right when a gold fact (required or optional)
     has its metric, kind and value."""
-    right = any(g.metric == f.metric and g.kind == f.kind and abs(g.value - f.value) <= TOLERANCE
-                for g in golds)
-    return Candidate(name, group, features(f, ctx, WORDS), int(right), weight, f.scope == "self",
+    return Candidate(name, group, features(f, ctx, WORDS), int(_matches(golds, f)), weight, f.scope == "self",
                      (f.metric, f.kind, f.value))
+
+
+def _proposed(path: Path) -> tuple[Context, list[Fact]]:
+    """What the rules propose for a document (verifier off), with the verifier's context; the
+    implausible are left out, as they are held whatever the model says."""
+    doc = load_document(path)
+    ex = extract(doc, verify=False)
+    ctx = Context(doc.text, ex.meta.level, ex.meta.doc_type, tuple(ex.facts))
+    return ctx, [f for f in ex.facts if f.status == "accepted"]
 
 
 def _candidates(gold_path: Path, docs_dir: Path, group_of, weight: float) -> tuple[list[Candidate], dict]:
@@ -103,15 +116,10 @@ def _candidates(gold_path: Path, docs_dir: Path, group_of, weight: float) -> tup
     out: list[Candidate] = []
     required: dict[str, list[tuple[str, str, float]]] = {}
     for name in sorted(docs):
-        doc = load_document(docs_dir / name)
-        ex = extract(doc, verify=False)
-        ctx = Context(doc.text, ex.meta.level, ex.meta.doc_type, tuple(ex.facts))
+        ctx, facts = _proposed(docs_dir / name)
         golds = by_doc.get(name, [])
         required[name] = _required(golds)
-        for f in ex.facts:
-            if f.status != "accepted":
-                continue  # implausible: held whatever the model says
-            out.append(_candidate(name, group_of(name), f, ctx, golds, weight))
+        out += [_candidate(name, group_of(name), f, ctx, golds, weight) for f in facts]
     return out, required
 
 
@@ -121,24 +129,18 @@ def _reviewed(folder: Path, weight: float) -> list[Candidate]:
     wrong when a rejected one does. Figures nobody judged, or read otherwise since, are left out:
     an unjudged figure is not a wrong one."""
     gold = load_gold(folder / "gold.jsonl")
-    rejected = read_rows(folder / "rejected.jsonl") if (folder / "rejected.jsonl").is_file() else []
+    rejected = load_gold(folder / "rejected.jsonl").facts if (folder / "rejected.jsonl").is_file() else []
     out: list[Candidate] = []
     for name in sorted(gold.docs):
         path = folder / "docs" / name
         if not path.is_file():
             continue  # loaded before texts were stored: nothing to read again
-        doc = load_document(path)
-        ex = extract(doc, verify=False)
-        ctx = Context(doc.text, ex.meta.level, ex.meta.doc_type, tuple(ex.facts))
+        ctx, facts = _proposed(path)
         golds = [g for g in gold.facts if g.doc == name]
-        wrong = [r for r in rejected if r["doc"] == name]
-        for f in ex.facts:
-            if f.status != "accepted":
-                continue
+        wrong = [g for g in rejected if g.doc == name]
+        for f in facts:
             c = _candidate(name, f"reviewed:{folder.name}/{name}", f, ctx, golds, weight)
-            judged_wrong = any(r["metric"] == f.metric and r["kind"] == f.kind
-                               and abs(float(r["value"]) - f.value) <= TOLERANCE for r in wrong)
-            if c.y != judged_wrong:
+            if c.y != _matches(wrong, f):
                 out.append(c)
     return out
 
