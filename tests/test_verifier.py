@@ -113,3 +113,21 @@ def test_a_number_read_twice_or_a_metric_read_with_two_values_is_marked() -> Non
     assert features(resolved, alone)["other_values=0"] == 1.0
     assert features(resolved, ctx)["in_sentence=1"] == 1.0 and features(later, ctx)["in_sentence=0"] == 1.0
     assert features(resolved, ctx)["value_index=1"] == 1.0  # the second number of its sentence
+
+
+@pytest.mark.parametrize("written, counted", [("7.486", "hồ"), ("19,5", "%"), ("1.250.000", "đồng"),
+                                              ("12", "máy")])
+def test_the_words_after_a_value_start_after_all_its_digits(written: str, counted: str) -> None:
+    """The counted noun after "7.486" is "hồ sơ", not the digit group "486": a digit group is no
+    word, and as a feature it only memorized the documents trained on."""
+    from commune_metrics.core.model import Fact
+    from commune_metrics.extract.verifier import Context, features
+
+    unit = {"%": "percent", "đồng": "vnd"}.get(counted, "count")
+    noun = {"hồ": "hồ sơ", "%": "%", "đồng": "đồng", "máy": "máy tính"}[counted]
+    text = f"Năm nay xã tiếp nhận {written}{'' if counted == '%' else ' '}{noun} trong kỳ."
+    fact = Fact("dossiers.received", "actual", 1.0, unit, "eq", 0, len(text), text,
+                "metrics.yaml:m:left", 0.9, value_start=text.index(written))
+    got = features(fact, Context(text, "commune", "report", (fact,)))
+    assert got[f"after1={counted}"] == 1.0
+    assert not any(k.startswith("after=") and k[6:].isdigit() for k in got)

@@ -29,6 +29,8 @@ from commune_metrics.core.model import Fact
 MODEL_PATH = Path(__file__).resolve().parent / "models" / "verifier.json"
 _WORD = regex.compile(r"[\p{L}]+|%|\d+")
 _DIGITS = regex.compile(r"\d+")
+# the written value itself ("7.486", "19,5"), so that the words after it start after all its digits
+_WRITTEN = regex.compile(r"\d+(?:[.,]\d+)*")
 # Phrases near a value that say whose figure it is or what kind, in any metric's sentence: a change
 # against another period, a part of a total, an average, a higher level's or the sub-units' figure.
 # Unlike the words around the value (which memorize the documents trained on), these carry to new
@@ -115,7 +117,9 @@ def features(fact: Fact, ctx: Context, words: bool = True) -> dict[str, float]:
                 f[f"near={w}"] = 1.0
     if words and at is not None and 0 <= at <= len(ctx.text):
         before = _WORD.findall(ctx.text[max(fact.char_start, at - 40) : at].lower())[-3:]
-        after = _WORD.findall(ctx.text[at : min(fact.char_end, at + 60)].lower())[1:5]
+        written = _WRITTEN.match(ctx.text, at)
+        end = written.end() if written else at
+        after = _WORD.findall(ctx.text[end : min(fact.char_end, end + 60)].lower())[:4]
         for w in before:
             f[f"before={w}"] = 1.0
         for w in after:
