@@ -625,6 +625,10 @@ class FactFinder:
         return any(self._in(ctx, ctx.spans(p), *span)
                    for p in rule.not_ for span in spans if span is not None)
 
+    def _nearer_says_other(self, ctx: SentenceContext, rule: MetricRule, a: int, b: int) -> bool:
+        """Whether one of the rule's `not_nearer` words stands between its cue and the value."""
+        return any(self._in(ctx, ctx.spans(p), a, b) for p in rule.not_nearer)
+
     def _best(self, cands: list[MetricRule], ctx: SentenceContext, window: tuple[int, int], side: str,
               anchor: int, regions, heading_low: str, tail: tuple[int, int] | None = None,
               paren_head: tuple[int, int] | None = None) -> _Choice | None:
@@ -637,6 +641,8 @@ class FactFinder:
                 continue
             for cue in rule.cues:
                 scored = self._score_cue(cue, ctx, window, side, anchor, regions, heading_low, paren_head)
+                if scored and side == "left" and self._nearer_says_other(ctx, rule, scored[1][1], anchor):
+                    continue
                 if scored and (best is None or scored[0] > best.score):
                     best = _Choice(rule, scored[0], scored[1], side)
         return best
@@ -829,7 +835,8 @@ class FactFinder:
                 # 300 hồ sơ (..., hồ sơ tồn trước chuyển sang 50 hồ sơ)": 50 is no receipt); nor
                 # is a count that has its own predicate ("Tỷ lệ giải quyết đúng hạn đạt 100%, với
                 # 384 hồ sơ được số hóa": what its predicate says is no catalog figure)
-                own = [r for r in cands if not self._ruled_out(ctx, r, v.left, tail)]
+                own = [r for r in cands if not self._ruled_out(ctx, r, v.left, tail)
+                       and not self._nearer_says_other(ctx, r, *v.left)]
                 choice = self._best(own, ctx, head, "left", head[1], regions, heading_low)
                 confidence = self.conf.clause_head
             if choice is None and v.noun_classes and not ctx.negated:

@@ -234,6 +234,9 @@ class MetricEntry(_Strict):
     nouns: list[Identifier] = []
     cues: list[Phrase | CueItem] = []
     not_: Phrases = Field(default=[], alias="not")
+    # words that, standing between a cue on the left and the value, say the value is another figure:
+    # "trước hạn chiếm tỷ lệ cao, tỷ lệ hồ sơ quá hạn chỉ chiếm 0,01%" is no share on time
+    not_nearer: Phrases = []
     noun_only: bool | list[Identifier] = False
     # with these, the noun alone names the metric only in a sentence that says one of them
     noun_only_context: Phrases = []
