@@ -291,7 +291,10 @@ class FactFinder:
             if "junk" in classes or "member" in classes:
                 continue
             clause_start = max(sent.start, low.rfind(";", sent.start, m.start) + 1)
+            # (also inside the noun: "máy tính/người" is read as two nouns joined by the slash)
+            slash = low.find("/", m.end, noun_end)
             if classes and (self.g.per_time.match(low, noun_end, sent.end)
+                            or (slash >= 0 and self.g.per_time.match(low, slash, sent.end))
                             or self.g.per_time_frame.search(low, clause_start, m.start)):
                 continue  # "200 bộ hồ sơ/ngày": a rate of work, not a figure of the period
             phrase_start = part_start(low, sent.start, m.start, ",;:")
@@ -388,6 +391,15 @@ class FactFinder:
                         # by the phrase before them (not a bound: "(dưới 150 hồ sơ)")
                         open_at = v.container[0] - 1
                         v.left = (part_start(low, 0, open_at, ".;,(:\n"), open_at)
+                    elif v.in_paren and v.m.unit == "percent" \
+                            and self.g.share_lead.fullmatch(low, v.container[0], lead):
+                        # "Tỷ lệ hồ sơ giải quyết đúng hạn tăng cao (đạt 99,81%)": a share alone in
+                        # brackets after a rate that has no value of its own is that rate's value
+                        open_at = v.container[0] - 1
+                        phrase = part_start(low, 0, open_at, ".;,(:\n")
+                        if self.g.rate_subject.search(low, phrase, open_at) \
+                                and not regex.search(r"\d", low[phrase:open_at]):
+                            v.left = (phrase, open_at)
                     bounds.append(c0)
                     continue
                 start = max(prev.noun_end, prev.m.end)
