@@ -219,10 +219,12 @@ CASES = [
 def _facts(text: str, doc_type: str) -> set[FactKey]:
     text = normalize_text(text)
     doc = Document("t.txt", "0", "txt", text, text, paginated=False)
-    # the reporting unit, as `extract` reads it, so another commune's figure is told apart
-    own = extract_meta(doc).commune
+    # the reporting unit and the year its period ends in, as `extract` reads them, so another
+    # commune's figure or an earlier year's is told apart
+    meta = extract_meta(doc)
+    year = meta.period_end.year if meta.period_end else None
     return {(f.metric, f.kind, round(f.value, 2), f.scope, f.status)
-            for f in extract_facts(doc, doc_type, own_name=own)}
+            for f in extract_facts(doc, doc_type, own_name=meta.commune, year=year)}
 
 
 def _show(facts: set[FactKey]) -> str:

@@ -36,10 +36,11 @@ def _lower_same_length(text: str) -> str:
 
 
 def extract_facts(doc: Document, doc_type: str, level: str | None = None,
-                  own_name: str | None = None, verify: bool = True) -> list[Fact]:
+                  own_name: str | None = None, verify: bool = True, year: int | None = None) -> list[Fact]:
     """Every candidate figure of the document with its scope, plausibility and (with `verify`)
     the verifier's calibrated confidence; unsure or implausible ones have status "review".
-    `level` and `own_name` describe the reporting unit (read from the text when not given)."""
+    `level` and `own_name` describe the reporting unit (read from the text when not given), `year`
+    the year its period ends in (a figure its phrase dates by an earlier year is an earlier period's)."""
     finder = _finder()
     rules = finder.rules
     text = doc.text
@@ -83,7 +84,7 @@ def extract_facts(doc: Document, doc_type: str, level: str | None = None,
         for fact in finder.sentence_facts(sent, text, low, kind):
             fact.page = doc.page_at(fact.char_start)
             at = fact.value_start if fact.value_start is not None else fact.char_end
-            fact.scope = scope.fact_scope(text, sent.start, at, at + 1, sent.heading, level, own_name)
+            fact.scope = scope.fact_scope(text, sent.start, at, at + 1, sent.heading, level, own_name, year)
             facts.append(fact)
     for block in table_blocks(sentences):
         for cell in cell_sentences(block, rules.grammar):
@@ -190,4 +191,6 @@ def extract(doc: Document, verify: bool = True) -> Extraction:
     assert scope is not None
     meta.level = scope.doc_level(doc.text)
     own = meta.commune if meta.level == "commune" else None
-    return Extraction(meta=meta, facts=extract_facts(doc, meta.doc_type, meta.level, own, verify))
+    # a figure dated by an earlier year than the period reported on is an earlier period's
+    year = meta.period_end.year if meta.period_end else None
+    return Extraction(meta=meta, facts=extract_facts(doc, meta.doc_type, meta.level, own, verify, year))

@@ -83,6 +83,9 @@ class ScopeGrammar(_Strict):
     channel_names: Phrases
     not_units: Phrases = []
     level_kinds: Phrases = []
+    # "năm 2017" in a figure's own phrase dates it before a period ending later; not after these
+    # words, which make the year a range's end or start ("từ năm 2020", "đến năm 2025")
+    year_not_dating_after: Phrases = []
     # the weight of a generic unit mention ("các xã", "cấp xã", "91 xã") against a named or whole
     # one ("xã Đường An", "toàn tỉnh") when the document's level is voted
     generic_mention_vote: float = Field(1.0, ge=0.0, le=1.0)

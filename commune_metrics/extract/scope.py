@@ -39,6 +39,7 @@ class ScopeReader:
     object_before: Any  # a unit right after one of these is an object, not the owner
     level_kind: Any  # a counted noun whose level word after it says what kind it is, not whose
     generic_vote: float = 1.0  # the weight of a generic mention in the document's level vote
+    year: Any = None  # "năm 2017" dating a figure (group 1: the year), not a range's end or start
 
     @classmethod
     def build(cls, g: ScopeGrammar) -> ScopeReader:
@@ -52,7 +53,11 @@ class ScopeReader:
                                 regex.IGNORECASE)
         kinds = regex.compile(rf"(?<![\p{{L}}])(?:{_alt(g.level_kinds)})(?![\p{{L}}])" if g.level_kinds
                               else r"(?!)", regex.IGNORECASE)
-        return cls(unit, earlier, channel, objects, kinds, g.generic_mention_vote)
+        # (a year with a range after it, "năm 2021 - 2025", is a period, not a date either)
+        not_after = "".join(rf"(?<!{_alt([w])}\s)" for w in g.year_not_dating_after)
+        year = regex.compile(rf"{not_after}(?<![\p{{L}}])năm\s+(\d{{4}})(?!\s*(?:-|–|đến|tới))",
+                             regex.IGNORECASE)
+        return cls(unit, earlier, channel, objects, kinds, g.generic_mention_vote, year)
 
     def _units(self, text: str, start: int, end: int) -> list[tuple[Any, str]]:
         """Unit phrases in text[start:end] (offsets relative to `start`), channels masked and
@@ -91,7 +96,7 @@ class ScopeReader:
                 or _COUNT_BEFORE.search(text, max(0, m.start() - 12), m.start()) is not None)
 
     def fact_scope(self, text: str, sent_start: int, value_start: int, value_end: int, heading: str,
-                   level: str | None, own_name: str | None) -> str:
+                   level: str | None, own_name: str | None, year: int | None = None) -> str:
         seg_start = part_start(text, sent_start, value_start, ",;(:")
         written = _WRITTEN_NUMBER.match(text, value_start)  # "2,1%": its own comma ends nothing
         value_end = max(value_end, written.end() if written else value_end)
@@ -99,6 +104,10 @@ class ScopeReader:
         seg_end = min(nxt) if nxt else len(text)
         if self.earlier.search(text, seg_start, seg_end):
             return "earlier_period"
+        if year is not None:
+            for y in self.year.finditer(text, seg_start, value_start):
+                if int(y.group(1)) < year:
+                    return "earlier_period"
         if level is None:
             return "self"  # no unit named anywhere: nothing to tell it from
         # "301 thủ tục cấp huyện", "788 dịch vụ công cấp tỉnh": a level right after the counted
