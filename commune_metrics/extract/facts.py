@@ -35,6 +35,7 @@ _COMMA = regex.compile(r"[,;]")
 _BULLET = regex.compile(r"[\s\-–+*•]+")
 _CLAUSE_END = regex.compile(r"[,;:()]")
 _SPACES = regex.compile(r"\s*")
+_RATIO_IN_BRACKETS = regex.compile(r"\(\s*(\d[\d.,]*\s*/\s*\d[\d.,]*)\s*\)\s*")
 _TABLE_SEP = " | "
 
 
@@ -288,8 +289,18 @@ class FactFinder:
                 nxt = mentions[i + 1]
                 later = mentions[i + 2].start if i + 2 < len(mentions) else sent.end
                 classes = self._noun(low, nxt.end, sent.end, later)[0]
+            if not classes and m.is_ratio:
+                # "hoàn thành 100% (92/92) tiêu chí": a ratio alone in brackets counts the noun
+                # after them
+                alone = _RATIO_IN_BRACKETS.match(low, low.rfind("(", sent.start, m.start), sent.end)
+                if alone and alone.start(1) == m.start:
+                    classes = self._noun(low, alone.end(), sent.end, next_value)[0]
             if "junk" in classes or "member" in classes:
                 continue
+            filed = self.g.filed_as
+            if filed and filed[3] is not None and filed[0] in classes and m.unit is None \
+                    and m.value > filed[3]:
+                classes = classes | {filed[1]}  # "giải quyết 60.349 thủ tục hành chính": dossiers
             clause_start = max(sent.start, low.rfind(";", sent.start, m.start) + 1)
             # (also inside the noun: "máy tính/người" is read as two nouns joined by the slash)
             slash = low.find("/", m.end, noun_end)
@@ -759,6 +770,7 @@ class FactFinder:
         prevs: dict[int, _Value] = {}
         last: dict[tuple[int, int], _Value] = {}
         outer: _Value | None = None
+        named: set[int] = set()  # the values a cue named, so far
         for v in sorted(values, key=lambda x: x.m.start):
             firsts.setdefault(v.clause, v)
             if v.clause in last:
@@ -841,6 +853,13 @@ class FactFinder:
                 window = (prev.m.end, prev.right[1])
                 choice = self._best(cands, ctx, window, "left", window[1],
                                     [*regions, ("head", prev.m.start, prev.right[1])], heading_low)
+                if choice is None and v.in_paren and id(prev) not in named \
+                        and self.g.share_lead.fullmatch(low, v.container[0], v.m.lead if v.m.lead >= 0
+                                                        else v.m.start):
+                    # "cấp kết quả điện tử 1.270/1.415 hồ sơ (đạt 89,75%)": a count no metric takes,
+                    # its share in brackets after it -- the share its label names, of what it counts
+                    of_it = [r for r in cands if not prev.noun_classes or prev.noun_classes & r.nouns]
+                    choice = self._best(of_it, ctx, prev.left, "left", prev.left[1], regions, heading_low)
                 confidence = self.conf.previous_share
             if choice is None and head and not self._own_predicate(low, tail):
                 # a metric its own label rules out is not read from the clause's head ("tiếp nhận
@@ -872,6 +891,7 @@ class FactFinder:
                     bare_shares.append(v)
                 continue
             chosen.append((v, choice, confidence))
+            named.add(id(v))
         self._coordinated_shares(unnamed, chosen, low)
         self._wholes_by_noun(chosen)
         self._parts_in_breakdowns(chosen, low)

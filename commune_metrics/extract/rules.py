@@ -114,7 +114,8 @@ class Grammar:
     actual_header: Any
     classifier_class: str  # the noun class whose words defer to the noun after them
     inhabitant_class: str | None  # a rate of these nouns is no catalog share
-    filed_as: tuple[str, str, Any] | None  # (class, class it stands for, the verbs after it that say so)
+    # (class, class it stands for, the verbs after it that say so, the count above which it always does)
+    filed_as: tuple[str, str, Any, float | None] | None
     count_label_words: str  # an alternation: the words of a count label before its noun ("tổng số")
     label_break: Any  # words past one of these are no label of the next value ("của")
     money_before: Any  # a money word in the clause before a multiplier ("kinh phí ... 500 triệu")
@@ -312,14 +313,14 @@ def _word(phrases: list[str]) -> str:
     return r"(?<![\p{L}])(?:" + _words(phrases) + r")(?![\p{L}])"
 
 
-def _filed_as(f: Any, flags: int) -> tuple[str, str, Any]:
+def _filed_as(f: Any, flags: int) -> tuple[str, str, Any, float | None]:
     """A procedure followed by a filing verb (an aspect word, "được" and its agent may come
     between) stands for its dossiers."""
     aspect = _words(f.aspect or ["re:(?!)"])
     passive = _words(f.passive or ["re:(?!)"])
     rx = regex.compile(r"\s*(?:\(.{0,20}?\)\s*)?(?:(?:" + aspect + r")\s+)?(?:(?:" + passive
                        + r")(?:\s+\p{L}+){0,3}?\s+)?(?:" + _words(f.verbs) + r")(?![\p{L}])", flags)
-    return f.noun_class, f.counts, rx
+    return f.noun_class, f.counts, rx, f.above
 
 
 def compile_grammar(g: GrammarFile) -> Grammar:

@@ -72,6 +72,9 @@ class FiledAs(_Strict):
     verbs: Phrases
     aspect: Phrases = []
     passive: Phrases = []
+    # a count of the noun above this stands for the other class whatever follows it: no unit lists
+    # more procedures ("đã tiếp nhận, giải quyết 60.349 thủ tục hành chính" are dossiers)
+    above: float | None = None
 
 
 class ScopeGrammar(_Strict):
