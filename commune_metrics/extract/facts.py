@@ -654,7 +654,8 @@ class FactFinder:
 
     def _best(self, cands: list[MetricRule], ctx: SentenceContext, window: tuple[int, int], side: str,
               anchor: int, regions, heading_low: str, tail: tuple[int, int] | None = None,
-              paren_head: tuple[int, int] | None = None) -> _Choice | None:
+              paren_head: tuple[int, int] | None = None,
+              own_phrase: tuple[int, int] | None = None) -> _Choice | None:
         """The best-scoring cue in `window`, of a metric none of whose `not`s stands in the window
         or the `tail`; a cue's own `not`s also count in the `paren_head`, the figure a breakdown
         in parentheses is of."""
@@ -662,6 +663,9 @@ class FactFinder:
         for rule in cands:
             if self._ruled_out(ctx, rule, window, tail) or any(self._in_topic(ctx, p) for p in rule.not_):
                 continue
+            if own_phrase is not None and any(self._in(ctx, ctx.spans(p), *own_phrase)
+                                              for p in rule.not_before):
+                continue  # "Trả kết quả 575 hồ sơ qua đường bưu điện": the verb before it says what it is
             for cue in rule.cues:
                 scored = self._score_cue(cue, ctx, window, side, anchor, regions, heading_low, paren_head)
                 if scored and side == "left" and self._nearer_says_other(ctx, rule, scored[1][1], anchor):
@@ -842,7 +846,9 @@ class FactFinder:
                     window = v.right if side == "right" else (v.m.end, v.right[1])
                     anchor, side = v.noun_end, "right"
                 choice = self._best(cands, ctx, window, side, anchor, regions, heading_low,
-                                    tail if side == "left" else None, paren_head)
+                                    tail if side == "left" else None, paren_head,
+                                    None if side == "left" else
+                                    (part_start(low, v.left[0], v.left[1], ",;:("), v.left[1]))
                 if choice:
                     confidence = self.conf.windows[i]
                     break

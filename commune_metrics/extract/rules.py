@@ -74,6 +74,7 @@ class MetricRule:
     cues: tuple[Cue, ...]
     not_: tuple[Pattern, ...] = ()
     not_nearer: tuple[Pattern, ...] = ()  # between a cue on the left and the value: another figure
+    not_before: tuple[Pattern, ...] = ()  # in the value's own phrase before it: a cue after it does not count
     noun_only: frozenset[str] = frozenset()  # noun classes that name this metric on their own
     noun_only_context: tuple[Pattern, ...] = ()  # ... only in a sentence that says one of these
     ratio_whole: str | None = None
@@ -494,6 +495,7 @@ def load_rules(rules_dir: Path | None = None) -> Rules:
                 cues=tuple(_cue(c, f"{where} cue #{i + 1}", synonyms) for i, c in enumerate(e.cues)),
                 not_=_phrases(list(e.not_), f"{where} not", synonyms),
                 not_nearer=_phrases(list(e.not_nearer), f"{where} not_nearer", synonyms),
+                not_before=_phrases(list(e.not_before), f"{where} not_before", synonyms),
                 noun_only=_noun_only(e.noun_only, classes, nouns, where),
                 noun_only_context=_phrases(list(e.noun_only_context), f"{where} noun_only_context", synonyms),
                 ratio_whole=whole,

@@ -243,6 +243,9 @@ class MetricEntry(_Strict):
     # words that, standing between a cue on the left and the value, say the value is another figure:
     # "trước hạn chiếm tỷ lệ cao, tỷ lệ hồ sơ quá hạn chỉ chiếm 0,01%" is no share on time
     not_nearer: Phrases = []
+    # words in the value's own phrase before it that rule out a cue found after it: "Trả kết quả 575
+    # hồ sơ qua đường bưu điện" is no dossier received by post
+    not_before: Phrases = []
     noun_only: bool | list[Identifier] = False
     # with these, the noun alone names the metric only in a sentence that says one of them
     noun_only_context: Phrases = []
