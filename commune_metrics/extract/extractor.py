@@ -73,7 +73,11 @@ def extract_facts(doc: Document, doc_type: str, level: str | None = None,
         item = _LIST_ITEM.match(text, sent.start, sent.end) is not None \
             and (sent.start == 0 or text[sent.start - 1] == "\n")
         kind = default_kind(sent)
-        listed = carry and item and "actual" not in cues
+        # "... đã đề ra mục tiêu đến năm 2025, ... Theo đó, 90% hồ sơ công việc cấp tỉnh ...": a
+        # sentence that opens by going on from targets set just before sets them too
+        goes_on = any(p.rx.match(low, _SPACES_BULLET.match(low, sent.start, sent.end).end(), sent.end)
+                      for p in rules.target_continuations)
+        listed = carry and (item or goes_on) and "actual" not in cues
         if listed:
             # "Theo đó, đến năm 2025, tối thiểu 80% ...\n100% hồ sơ ...; tối thiểu 60% ...": a line
             # that opens with a value and names nothing actual continues the list of targets
@@ -112,6 +116,7 @@ def extract_facts(doc: Document, doc_type: str, level: str | None = None,
 
 
 # a line that opens with a value: a bullet, at most two words ("tối thiểu", "trên"), a number
+_SPACES_BULLET = regex.compile(r"[\s\-–•+*]*")
 _LIST_ITEM = regex.compile(r"[\s\-–•+*]*(?:\p{L}+\s+){0,2}\d")
 
 

@@ -160,6 +160,7 @@ class Rules:
     actual_headings: tuple[Pattern, ...] = ()
     target_document_heads: tuple[Pattern, ...] = ()
     target_document_head_chars: int = 500
+    target_continuations: tuple[Pattern, ...] = ()  # "Theo đó," after a sentence that set targets
     by_code: dict[str, MetricRule] = field(default_factory=dict)
     grammar: Grammar | None = None
     scoring: ScoringFile | None = None
@@ -520,6 +521,7 @@ def load_rules(rules_dir: Path | None = None) -> Rules:
         actual_headings=actual_headings,
         target_document_heads=tuple(_phrases(g.target_document_heads, f"{gname}: target_document_heads")),
         target_document_head_chars=g.target_document_head_chars,
+        target_continuations=tuple(_phrases(g.target_continuations, f"{gname}: target_continuations")),
         by_code={r.code: r for r in rules},
         grammar=compile_grammar(g),
         scoring=scoring,

@@ -165,6 +165,8 @@ class GrammarFile(_Strict):
     field_breakdown: FieldBreakdown | None = None
     target_document_heads: Phrases = []
     target_document_head_chars: int = Field(default=500, ge=0)
+    # a sentence opening with one of these right after a sentence that set targets goes on with them
+    target_continuations: Phrases = []
 
 
 class Plausible(_Strict):
