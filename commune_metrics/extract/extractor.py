@@ -75,8 +75,8 @@ def extract_facts(doc: Document, doc_type: str, level: str | None = None,
         kind = default_kind(sent)
         # "... đã đề ra mục tiêu đến năm 2025, ... Theo đó, 90% hồ sơ công việc cấp tỉnh ...": a
         # sentence that opens by going on from targets set just before sets them too
-        goes_on = any(p.rx.match(low, _SPACES_BULLET.match(low, sent.start, sent.end).end(), sent.end)
-                      for p in rules.target_continuations)
+        goes_on = carry and any(p.rx.match(low, _SPACES_BULLET.match(low, sent.start, sent.end).end(),
+                                           sent.end) for p in rules.target_continuations)
         listed = carry and (item or goes_on) and "actual" not in cues
         if listed:
             # "Theo đó, đến năm 2025, tối thiểu 80% ...\n100% hồ sơ ...; tối thiểu 60% ...": a line
@@ -117,7 +117,7 @@ def extract_facts(doc: Document, doc_type: str, level: str | None = None,
 
 # a line that opens with a value: a bullet, at most two words ("tối thiểu", "trên"), a number
 _SPACES_BULLET = regex.compile(r"[\s\-–•+*]*")
-_LIST_ITEM = regex.compile(r"[\s\-–•+*]*(?:\p{L}+\s+){0,2}\d")
+_LIST_ITEM = regex.compile(_SPACES_BULLET.pattern + r"(?:\p{L}+\s+){0,2}\d")
 
 
 def _read_alone(facts: list[Fact], rules, low: str) -> None:

@@ -657,8 +657,10 @@ class FactFinder:
               paren_head: tuple[int, int] | None = None,
               own_phrase: tuple[int, int] | None = None) -> _Choice | None:
         """The best-scoring cue in `window`, of a metric none of whose `not`s stands in the window
-        or the `tail`; a cue's own `not`s also count in the `paren_head`, the figure a breakdown
-        in parentheses is of."""
+        or the `tail` and none of whose `not_before`s stands in the value's `own_phrase` before it;
+        a cue's own `not`s also count in the `paren_head`, the figure a breakdown in parentheses is
+        of; a cue on the left with one of its metric's `not_nearer`s between it and the value does
+        not count."""
         best: _Choice | None = None
         for rule in cands:
             if self._ruled_out(ctx, rule, window, tail) or any(self._in_topic(ctx, p) for p in rule.not_):
