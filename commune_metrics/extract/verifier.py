@@ -86,10 +86,6 @@ def features(fact: Fact, ctx: Context, words: bool = True) -> dict[str, float]:
         f"role={role}": 1.0,
         f"table={table}": 1.0,
         f"kind={fact.kind}": 1.0,
-        # which metrics plans set: a target of dossiers received or of villages is seldom right, one
-        # of online shares or budgets often. On first-sight candidates out of fold: AUC 0.783 ->
-        # 0.794, best F0.5 0.753 -> 0.771 (by level or document type instead: no gain)
-        f"metric|kind={fact.metric}|{fact.kind}": 1.0,
         f"doc_type={ctx.doc_type}": 1.0,
         f"kind|doc_type={fact.kind}|{ctx.doc_type}": 1.0,
         f"scope={fact.scope}": 1.0,
