@@ -261,7 +261,7 @@ class FactFinder:
     def _counted_label(self, low: str, start: int, m: NumberMention) -> bool:
         """'số hồ sơ toàn trình là 2092': a year-like number linked to a label that counts a noun
         of a metric (and names no time) is a count."""
-        lead = m.lead if m.lead >= 0 else m.start
+        lead = m.begin
         a = max(start, lead - 60)
         if not self.rules.link_rx.search(low, a, lead):
             return False
@@ -317,7 +317,7 @@ class FactFinder:
                     continue  # "tổng số phiếu 721": the label counts a noun no metric takes
             if not classes and m.unit is None and self._counts_unknown_noun(low, m.end, sent.end, next_value):
                 continue  # "31 phản ánh", "29 vị đại biểu": it counts a noun no metric knows
-            lead = m.lead if m.lead >= 0 else m.start
+            lead = m.begin
             prev_end = mentions[i - 1].end if i else sent.start
             near = max(prev_end, lead - 60)
             near = part_start(low, near, lead, ",;:")  # its own clause only
@@ -370,7 +370,7 @@ class FactFinder:
             ce = masked.find(";", rel)
             ce = len(masked) if ce < 0 else ce
             clause = (container[0] + cs, container[0] + ce)
-            lead = m.lead if m.lead >= 0 else m.start
+            lead = m.begin
             linked = bool(self.rules.link_rx.search(low, max(clause[0], lead - 20), lead))
             values.append(
                 _Value(m, classes, noun_end, linked, container, clause, bool(inner), implied=implied)
@@ -388,7 +388,7 @@ class FactFinder:
             c0 = clause[0]
             bounds: list[int] = []  # where the text between value i-1 and value i is cut
             for i, v in enumerate(vs):
-                lead = v.m.lead if v.m.lead >= 0 else v.m.start
+                lead = v.m.begin
                 prev = vs[i - 1] if i else None
                 if prev is None:
                     start = c0
@@ -451,7 +451,7 @@ class FactFinder:
             j = i
             while marker and j + 1 < len(vs) and vs[j + 1].clause == v.clause:
                 nxt = vs[j + 1]
-                lead = nxt.m.lead if nxt.m.lead >= 0 else nxt.m.start
+                lead = nxt.m.begin
                 gap = self.g.value_joint.fullmatch(low, max(vs[j].noun_end, vs[j].m.end), lead)
                 if not gap or not gap.group(0).strip():
                     break
@@ -603,7 +603,7 @@ class FactFinder:
     def _topic_of(self, v: _Value, first: _Value, low: str) -> tuple[int, int] | None:
         """The fronted topic of v's clause: "Đối với doanh nghiệp, hộ kinh doanh, | 95% TTHC ..." --
         from the opener to the last comma before the clause's first value."""
-        lead = first.m.lead if first.m.lead >= 0 else first.m.start
+        lead = first.m.begin
         m = self.rules.topic_rx.match(low, v.clause[0], lead)
         if not m:
             return None
@@ -643,14 +643,14 @@ class FactFinder:
             ctx.modifier_cache[key] = hit
         return hit
 
+    def _stands_in(self, ctx: SentenceContext, pats: tuple[Pattern, ...],
+                   *spans: tuple[int, int] | None) -> bool:
+        """Whether one of the phrases stands in one of the spans (None: no span)."""
+        return any(self._in(ctx, ctx.spans(p), *span) for p in pats for span in spans if span is not None)
+
     def _ruled_out(self, ctx: SentenceContext, rule: MetricRule, *spans: tuple[int, int] | None) -> bool:
         """Whether one of the rule's `not` phrases stands in one of the spans (None: no span)."""
-        return any(self._in(ctx, ctx.spans(p), *span)
-                   for p in rule.not_ for span in spans if span is not None)
-
-    def _nearer_says_other(self, ctx: SentenceContext, rule: MetricRule, a: int, b: int) -> bool:
-        """Whether one of the rule's `not_nearer` words stands between its cue and the value."""
-        return any(self._in(ctx, ctx.spans(p), a, b) for p in rule.not_nearer)
+        return self._stands_in(ctx, rule.not_, *spans)
 
     def _best(self, cands: list[MetricRule], ctx: SentenceContext, window: tuple[int, int], side: str,
               anchor: int, regions, heading_low: str, tail: tuple[int, int] | None = None,
@@ -665,12 +665,12 @@ class FactFinder:
         for rule in cands:
             if self._ruled_out(ctx, rule, window, tail) or any(self._in_topic(ctx, p) for p in rule.not_):
                 continue
-            if own_phrase is not None and any(self._in(ctx, ctx.spans(p), *own_phrase)
-                                              for p in rule.not_before):
+            if self._stands_in(ctx, rule.not_before, own_phrase):
                 continue  # "Trả kết quả 575 hồ sơ qua đường bưu điện": the verb before it says what it is
             for cue in rule.cues:
                 scored = self._score_cue(cue, ctx, window, side, anchor, regions, heading_low, paren_head)
-                if scored and side == "left" and self._nearer_says_other(ctx, rule, scored[1][1], anchor):
+                if scored and side == "left" \
+                        and self._stands_in(ctx, rule.not_nearer, (scored[1][1], anchor)):
                     continue
                 if scored and (best is None or scored[0] > best.score):
                     best = _Choice(rule, scored[0], scored[1], side)
@@ -862,8 +862,7 @@ class FactFinder:
                 choice = self._best(cands, ctx, window, "left", window[1],
                                     [*regions, ("head", prev.m.start, prev.right[1])], heading_low)
                 if choice is None and v.in_paren and id(prev) not in named \
-                        and self.g.share_lead.fullmatch(low, v.container[0], v.m.lead if v.m.lead >= 0
-                                                        else v.m.start):
+                        and self.g.share_lead.fullmatch(low, v.container[0], v.m.begin):
                     # "cấp kết quả điện tử 1.270/1.415 hồ sơ (đạt 89,75%)": a count no metric takes,
                     # its share in brackets after it -- the share its label names, of what it counts
                     of_it = [r for r in cands if not prev.noun_classes or prev.noun_classes & r.nouns]
@@ -875,7 +874,7 @@ class FactFinder:
                 # is a count that has its own predicate ("Tỷ lệ giải quyết đúng hạn đạt 100%, với
                 # 384 hồ sơ được số hóa": what its predicate says is no catalog figure)
                 own = [r for r in cands if not self._ruled_out(ctx, r, v.left, tail)
-                       and not self._nearer_says_other(ctx, r, *v.left)]
+                       and not self._stands_in(ctx, r.not_nearer, v.left)]
                 choice = self._best(own, ctx, head, "left", head[1], regions, heading_low)
                 confidence = self.conf.clause_head
             if choice is None and v.noun_classes and not ctx.negated:
@@ -932,7 +931,7 @@ class FactFinder:
             if nxt is None:
                 continue
             u, choice, conf = nxt
-            lead = u.m.lead if u.m.lead >= 0 else u.m.start
+            lead = u.m.begin
             if u.m.unit != "percent" or choice.where not in ("right", "noun+right") \
                     or u.noun_classes != v.noun_classes \
                     or not self.g.coordinated.fullmatch(low, v.noun_end, lead):
@@ -944,7 +943,7 @@ class FactFinder:
         thôn)': a bare share in parentheses closing the phrase of a count is the share of that
         count's part -- the percent metric the part's metric names as its `share`."""
         for v in pending:
-            lead = v.m.lead if v.m.lead >= 0 else v.m.start
+            lead = v.m.begin
             if not self.g.share_lead.fullmatch(low, v.container[0], lead):
                 continue
             if regex.search(r"[\p{L}\p{N}]", low[v.noun_end : v.container[1]]):
@@ -984,7 +983,7 @@ class FactFinder:
             prev = prevs.get(id(v))
             if v.m.unit != "percent" or prev is None or id(prev) not in by_value:
                 continue
-            lead = v.m.lead if v.m.lead >= 0 else v.m.start
+            lead = v.m.begin
             part_end = max(prev.noun_end, prev.m.end)
             rule = by_value[id(prev)].rule
             share = self.rules.share_of(rule)
@@ -1018,7 +1017,7 @@ class FactFinder:
             prev = prevs[id(v)]
             if id(prev) not in by_value or prev.m.unit == "percent":
                 continue
-            lead = v.m.lead if v.m.lead >= 0 else v.m.start
+            lead = v.m.begin
             if not self.g.count_share.fullmatch(low, max(prev.noun_end, prev.m.end), lead):
                 continue
             choice, conf = by_value[id(prev)]
@@ -1062,7 +1061,7 @@ class FactFinder:
                 chosen[i] = (v, new, conf)
 
     def _kind(self, ctx: SentenceContext, sent: Sentence, v: _Value, default_kind: str) -> str:
-        lead = v.m.lead if v.m.lead >= 0 else v.m.start
+        lead = v.m.begin
         best: tuple[int, str] | None = None
         for kind, pat in self.rules.kind_cues:
             for _s, e in ctx.spans(pat):

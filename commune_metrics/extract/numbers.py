@@ -107,6 +107,11 @@ class NumberMention:
     def is_ratio(self) -> bool:
         return self.whole is not None
 
+    @property
+    def begin(self) -> int:
+        """Where the value's written words begin: its qualifier ("hơn", "gần") or else its digits."""
+        return self.lead if self.lead >= 0 else self.start
+
 
 def parse_number(token: str) -> float | None:
     """'5.676' -> 5676, '19,95' -> 19.95, '02' -> 2; None if it is not a Vietnamese number."""
